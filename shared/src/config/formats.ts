@@ -1,0 +1,115 @@
+import convict from 'convict';
+
+/**
+ * Custom convict formats used by the schemas. Registered once, on import of this module.
+ * convict 6 ships no `url`/`ipaddress` formats without add-ons; these are small and exact.
+ */
+
+const HOST_PORT = /^(?<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(?<port>\d{1,5})$/;
+
+/** True when `value` is `host:port` with a DNS name or IPv4 host and a port in 1..65535. */
+export function isHostPort(value: string): boolean {
+  const match = HOST_PORT.exec(value);
+  const port = Number(match?.groups?.port);
+  return match !== null && port >= 1 && port <= 65535;
+}
+
+/** DNS-1123 label: what Kubernetes accepts for a namespace. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** DNS-1123 subdomain: what Kubernetes accepts for a Deployment name. */
+export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Signadot sandbox names: a letter, then letters, digits and dashes, at most 30 bytes. */
+export const SANDBOX_NAME = /^(?=.{1,30}$)[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+
+function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+let registered = false;
+
+/** Registers the custom formats with convict (idempotent). */
+export function registerFormats(): void {
+  if (registered) return;
+  registered = true;
+  convict.addFormats({
+    'host-port-list': {
+      validate(value: unknown) {
+        assert(Array.isArray(value) && value.length > 0, 'must be a non-empty comma-separated list of host:port');
+        for (const entry of value) {
+          assert(typeof entry === 'string' && isHostPort(entry), `"${String(entry)}" is not host:port`);
+        }
+      },
+      coerce: (value: unknown) =>
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((part) => part.trim())
+              .filter((part) => part.length > 0)
+          : value,
+    },
+    'host-port': {
+      validate(value: unknown) {
+        assert(typeof value === 'string' && isHostPort(value), 'must be host:port');
+      },
+    },
+    'http-url': {
+      validate(value: unknown) {
+        assert(typeof value === 'string', 'must be an http(s) URL');
+        let url: URL;
+        try {
+          url = new URL(value);
+        } catch {
+          throw new Error('must be an http(s) URL');
+        }
+        assert(url.protocol === 'http:' || url.protocol === 'https:', 'must be an http(s) URL');
+      },
+    },
+    'optional-http-url': {
+      validate(value: unknown) {
+        if (value === '' || value === null) return;
+        assert(typeof value === 'string' && /^https?:\/\/[^\s]+$/.test(value), 'must be empty or an http(s) URL');
+      },
+    },
+    'dns-label': {
+      validate(value: unknown) {
+        assert(
+          typeof value === 'string' && DNS_LABEL.test(value),
+          'must be a DNS-1123 label (lowercase letters, digits, "-", at most 63 characters)',
+        );
+      },
+    },
+    'dns-subdomain': {
+      validate(value: unknown) {
+        assert(
+          typeof value === 'string' && DNS_SUBDOMAIN.test(value),
+          'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")',
+        );
+      },
+    },
+    'sandbox-name': {
+      validate(value: unknown) {
+        assert(
+          typeof value === 'string' && (value === '' || SANDBOX_NAME.test(value)),
+          'must be empty (baseline) or a Signadot sandbox name (a letter, then letters, digits, "-"; at most 30)',
+        );
+      },
+    },
+    'kafka-name': {
+      validate(value: unknown) {
+        assert(
+          typeof value === 'string' && /^[A-Za-z0-9._-]{1,249}$/.test(value),
+          'must be 1-249 characters of letters, digits, ".", "_" and "-"',
+        );
+      },
+    },
+    'positive-ms': {
+      validate(value: unknown) {
+        assert(
+          typeof value === 'number' && Number.isInteger(value) && value > 0,
+          'must be a positive integer (milliseconds)',
+        );
+      },
+      coerce: (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+    },
+  });
+}

@@ -1,0 +1,3 @@
+export { ConfigError, type ConfigProblem, loadConfig, type LoadConfigOptions, redactConfig } from './load';
+export * from './parts';
+export { isHostPort } from './formats';

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import convict, { type Schema } from 'convict';
+import { registerFormats } from './formats';
+
+/** One invalid setting: its dotted name, the environment variable that sets it, and what is wrong. */
+export interface ConfigProblem {
+  setting: string;
+  env: string | undefined;
+  message: string;
+}
+
+/** Thrown at start-up when the configuration is invalid. Its message names every bad setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid configuration:\n${problems
+        .map((p) => `  - ${p.setting}${p.env ? ` (env ${p.env})` : ''}: ${p.message}`)
+        .join('\n')}`,
+    );
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Environment to read; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Optional JSON file with settings (env overrides it); defaults to $CONFIG_FILE. */
+  file?: string;
+}
+
+interface SchemaLeaf {
+  env?: string;
+  sensitive?: boolean;
+  default: unknown;
+}
+
+function isLeaf(node: unknown): node is SchemaLeaf {
+  return typeof node === 'object' && node !== null && 'default' in node;
+}
+
+/** Maps each dotted setting name to its schema leaf. */
+function leaves(schema: object, prefix = ''): Map<string, SchemaLeaf> {
+  const out = new Map<string, SchemaLeaf>();
+  for (const [key, node] of Object.entries(schema)) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (isLeaf(node)) out.set(name, node);
+    else if (typeof node === 'object' && node !== null) for (const e of leaves(node, name)) out.set(...e);
+  }
+  return out;
+}
+
+/** Turns convict's newline-separated error text into problems that name setting and env var. */
+function toProblems(error: Error, byName: Map<string, SchemaLeaf>): ConfigProblem[] {
+  return error.message
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const undeclared = /configuration param '([^']+)' not declared in the schema/.exec(line);
+      if (undeclared?.[1]) return { setting: undeclared[1], env: undefined, message: 'unknown setting' };
+      const match = /^([\w.-]+): (.*)$/s.exec(line);
+      const setting = match?.[1] ?? '(config)';
+      const leaf = byName.get(setting);
+      return { setting, env: leaf?.env, message: match?.[2] ?? line };
+    });
+}
+
+/**
+ * Builds, loads and strictly validates a configuration from a convict schema.
+ * Precedence (lowest first): defaults, the JSON file, environment variables.
+ * @throws ConfigError naming each invalid setting and its environment variable.
+ */
+export function loadConfig<T>(schema: Schema<T>, options: LoadConfigOptions = {}): T {
+  registerFormats();
+  const env = options.env ?? process.env;
+  const byName = leaves(schema as object);
+  const file = options.file ?? env.CONFIG_FILE;
+  let config: convict.Config<T>;
+  try {
+    // args: [] so that command-line flags of the host process (a test runner, a CLI) are never read.
+    config = convict(schema, { env, args: [] });
+    if (file) {
+      if (!existsSync(file)) {
+        throw new ConfigError([{ setting: 'CONFIG_FILE', env: 'CONFIG_FILE', message: `file not found: ${file}` }]);
+      }
+      config.loadFile(file);
+    }
+    config.validate({ allowed: 'strict' });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(toProblems(error as Error, byName));
+  }
+  return config.getProperties();
+}
+
+/** Human-readable, secret-free view of a configuration, for a start-up log line. */
+export function redactConfig<T>(schema: Schema<T>, config: T): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, leaf] of leaves(schema as object)) {
+    const value = name.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], config);
+    out[name] = leaf.sensitive && value ? '[redacted]' : value;
+  }
+  return out;
+}

@@ -1,0 +1,7 @@
+/**
+ * @packageDocumentation
+ * Sandbox routing for Kafka → Temporal pipelines: configuration, routing-key codec, route table,
+ * ownership decisions and Temporal interceptors. One entry point; the workflow-sandbox-safe parts
+ * are also reachable as `@sandbox-routing/shared/workflow`.
+ */
+export * from './config';
