@@ -34,7 +34,10 @@ export function registerFormats(): void {
   convict.addFormats({
     'host-port-list': {
       validate(value: unknown) {
-        assert(Array.isArray(value) && value.length > 0, 'must be a non-empty comma-separated list of host:port');
+        assert(
+          Array.isArray(value) && value.length > 0,
+          'must be a non-empty comma-separated list of host:port',
+        );
         for (const entry of value) {
           assert(typeof entry === 'string' && isHostPort(entry), `"${String(entry)}" is not host:port`);
         }
@@ -67,7 +70,10 @@ export function registerFormats(): void {
     'optional-http-url': {
       validate(value: unknown) {
         if (value === '' || value === null) return;
-        assert(typeof value === 'string' && /^https?:\/\/[^\s]+$/.test(value), 'must be empty or an http(s) URL');
+        assert(
+          typeof value === 'string' && /^https?:\/\/[^\s]+$/.test(value),
+          'must be empty or an http(s) URL',
+        );
       },
     },
     'dns-label': {
@@ -100,6 +106,19 @@ export function registerFormats(): void {
           typeof value === 'string' && /^[A-Za-z0-9._-]{1,249}$/.test(value),
           'must be 1-249 characters of letters, digits, ".", "_" and "-"',
         );
+      },
+    },
+    // convict's Boolean turns any string but "false" into true ("flase" → true); this one is strict.
+    'strict-boolean': {
+      validate(value: unknown) {
+        assert(typeof value === 'boolean', 'must be true or false');
+      },
+      coerce: (value: unknown) => {
+        if (typeof value !== 'string') return value;
+        const normalised = value.trim().toLowerCase();
+        if (normalised === 'true' || normalised === '1') return true;
+        if (normalised === 'false' || normalised === '0') return false;
+        return value;
       },
     },
     'positive-ms': {

@@ -1,3 +1,4 @@
-export { ConfigError, type ConfigProblem, loadConfig, type LoadConfigOptions, redactConfig } from './load';
-export * from './parts';
+export { type ConfigDocRow, describeConfig } from './docs';
 export { isHostPort } from './formats';
+export { ConfigError, type ConfigProblem, type LoadConfigOptions, loadConfig, redactConfig } from './load';
+export * from './parts';

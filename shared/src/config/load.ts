@@ -80,7 +80,9 @@ export function loadConfig<T>(schema: Schema<T>, options: LoadConfigOptions = {}
     config = convict(schema, { env, args: [] });
     if (file) {
       if (!existsSync(file)) {
-        throw new ConfigError([{ setting: 'CONFIG_FILE', env: 'CONFIG_FILE', message: `file not found: ${file}` }]);
+        throw new ConfigError([
+          { setting: 'CONFIG_FILE', env: 'CONFIG_FILE', message: `file not found: ${file}` },
+        ]);
       }
       config.loadFile(file);
     }
@@ -96,7 +98,9 @@ export function loadConfig<T>(schema: Schema<T>, options: LoadConfigOptions = {}
 export function redactConfig<T>(schema: Schema<T>, config: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, leaf] of leaves(schema as object)) {
-    const value = name.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], config);
+    const value = name
+      .split('.')
+      .reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], config);
     out[name] = leaf.sensitive && value ? '[redacted]' : value;
   }
   return out;

@@ -79,7 +79,7 @@ export function temporalSchema(): Schema<TemporalConfig> {
     },
     tls: {
       doc: 'Connect to Temporal over TLS.',
-      format: Boolean,
+      format: 'strict-boolean',
       default: false,
       env: 'TEMPORAL_TLS',
     },
@@ -113,7 +113,7 @@ export interface RouteserverConfig {
 export function routeserverSchema(): Schema<RouteserverConfig> {
   return {
     url: {
-      doc: "Signadot routeserver HTTP API base URL (in cluster: http://routeserver.signadot.svc:7778).",
+      doc: 'Signadot routeserver HTTP API base URL (in cluster: http://routeserver.signadot.svc:7778).',
       format: 'http-url',
       default: 'http://127.0.0.1:7778',
       env: 'SIGNADOT_ROUTESERVER_URL',

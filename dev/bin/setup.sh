@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need, on a fresh machine or an up-to-date one (then it
+# takes a few seconds): npm packages, kcat, the Kafka jars (Maven Central), the Temporal CLI (go install).
+# Needs Node 20+, Java 17+, Maven and Go 1.25+ on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+say() { printf '[setup] %s\n' "$*"; }
+need() {
+  command -v "$1" >/dev/null 2>&1 || { say "missing: $1 ($2)"; exit 1; }
+}
+need node "Node.js 20 or newer"
+need java "Java 17 or newer, for the local Kafka broker"
+need mvn "Maven, to fetch the Kafka jars from Maven Central"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { say "Node 20+ required, found $(node -v)"; exit 1; }
+
+# npm packages: reinstall when the lockfile is newer than the installed tree.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+# kcat: the tests send events with `kcat -H` to prove foreign producers route like ours.
+if ! command -v kcat >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing kcat (Debian package)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    say "installing kcat with sudo apt-get"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
+  else
+    say "missing: kcat (install it with your package manager, e.g. apt-get install kcat)"; exit 1
+  fi
+fi
+
+# Kafka jars and the Temporal CLI (built with go install unless a `temporal` is on PATH).
+npx tsc -b dev
+node dev/dist/stack/cli.js install
+if [ -f dev/bin/setup-k8s-tools.sh ]; then bash dev/bin/setup-k8s-tools.sh; fi
+say "ready"

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { pollUntil } from '@sandbox-routing/shared/testing';
+import { type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+
+/** A fresh single-partition topic per test file, since the local broker does not auto-create topics. */
+export async function createTestTopic(brokers: string[], prefix: string): Promise<string> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+/** Reads `count` messages from the start of `topic` with kafkajs, polling with a deadline. */
+export async function readMessages(brokers: string[], topic: string, count: number): Promise<KafkaMessage[]> {
+  const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `reader-${randomUUID()}`,
+  });
+  const received: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        received.push(message);
+      },
+    });
+    await pollUntil(() => received.length >= count, {
+      description: `${count} message(s) on ${topic}`,
+      timeoutMs: 30_000,
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return received;
+}
+
+/** Header values as strings (kafkajs delivers Buffers, or arrays of them for repeated headers). */
+export function headerStrings(headers: IHeaders | undefined): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map((v) => v.toString()) : value.toString();
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+import path from 'node:path';
+
+/** Repository root, resolved from this file's compiled location (dev/dist/stack). */
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** Runtime state of the local stack: addresses, pids, logs, data. Git-ignored. */
+export const STACK_DIR = process.env.STACK_DIR ?? path.join(REPO_ROOT, '.stack');
+/** Fetched tools: Kafka jars, the Temporal CLI. Git-ignored, kept between runs. */
+export const TOOLS_DIR = process.env.STACK_TOOLS_DIR ?? path.join(REPO_ROOT, '.tools');
+
+export const paths = {
+  envFile: path.join(STACK_DIR, 'env'),
+  stateFile: path.join(STACK_DIR, 'state.json'),
+  logs: path.join(STACK_DIR, 'logs'),
+  data: path.join(STACK_DIR, 'data'),
+  kafkaPom: path.join(REPO_ROOT, 'dev', 'kafka', 'pom.xml'),
+  kafkaLog4j: path.join(REPO_ROOT, 'dev', 'kafka', 'log4j2.properties'),
+  kafkaLibs: path.join(TOOLS_DIR, 'kafka', 'libs'),
+  toolsBin: path.join(TOOLS_DIR, 'bin'),
+  routeserverMain: path.join(REPO_ROOT, 'dev', 'dist', 'routeserver', 'main.js'),
+  routeserverState: path.join(REPO_ROOT, 'dev', 'routeserver-state.example.yaml'),
+} as const;

@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { paths } from './paths';
+
+/** Version of the Temporal CLI built with `go install` (the newest that go-installs; see README). */
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+/** Thrown when a tool the stack needs cannot be found or built. */
+export class ToolInstallError extends Error {
+  override readonly name = 'ToolInstallError';
+}
+
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  const result = spawnSync(command, args, { stdio: 'inherit', env });
+  if (result.error) throw new ToolInstallError(`${command} could not run: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new ToolInstallError(`${command} ${args.join(' ')} exited with ${result.status}`);
+}
+
+const log = (message: string) => console.log(`[stack] ${message}`);
+
+/**
+ * Returns the Temporal CLI: `$TEMPORAL_CLI`, else a `temporal` on PATH, else the project-local build,
+ * building it once with `go install` when missing (several minutes on a 2-core machine).
+ */
+export function ensureTemporalCli(): string {
+  const fromEnv = process.env.TEMPORAL_CLI;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new ToolInstallError(`TEMPORAL_CLI points to a missing file: ${fromEnv}`);
+    return fromEnv;
+  }
+  const local = path.join(paths.toolsBin, 'temporal');
+  if (existsSync(local)) return local;
+  const system = onPath('temporal');
+  if (system) return system;
+  if (!onPath('go')) {
+    throw new ToolInstallError(
+      'No `temporal` on PATH and no Go toolchain to build it; install Go 1.25+ or the Temporal CLI.',
+    );
+  }
+  log(`building the Temporal CLI: go install ${TEMPORAL_CLI_MODULE} (first run only; takes a few minutes)`);
+  mkdirSync(paths.toolsBin, { recursive: true });
+  run('go', ['install', '-v', TEMPORAL_CLI_MODULE], { ...process.env, GOBIN: paths.toolsBin });
+  if (!existsSync(local)) throw new ToolInstallError(`go install finished but ${local} is missing`);
+  return local;
+}
+
+function pomDigest(): string {
+  return createHash('sha256').update(readFileSync(paths.kafkaPom)).digest('hex');
+}
+
+/**
+ * Ensures the Kafka broker, tools and logging jars are in `.tools/kafka/libs`, fetched from Maven Central
+ * with `mvn dependency:copy-dependencies`. Re-fetches when dev/kafka/pom.xml changes.
+ */
+export function ensureKafkaJars(): string {
+  const stamp = path.join(paths.kafkaLibs, '.pom.sha256');
+  const digest = pomDigest();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return paths.kafkaLibs;
+  if (!onPath('mvn'))
+    throw new ToolInstallError('Maven (mvn) is needed once to fetch the Kafka jars from Maven Central.');
+  log('fetching the Kafka jars from Maven Central with mvn dependency:copy-dependencies (first run only)');
+  rmSync(paths.kafkaLibs, { recursive: true, force: true });
+  mkdirSync(paths.kafkaLibs, { recursive: true });
+  run('mvn', [
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    paths.kafkaPom,
+    'dependency:copy-dependencies',
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${paths.kafkaLibs}`,
+  ]);
+  const jars = readdirSync(paths.kafkaLibs).filter((f) => f.endsWith('.jar'));
+  const bindings = jars.filter((f) => /^log4j-slf4j|^slf4j-(reload4j|simple|log4j12|nop)/.test(f));
+  if (!jars.some((f) => f.startsWith('kafka_2.13-')))
+    throw new ToolInstallError('kafka_2.13 jar missing after fetch');
+  if (bindings.length !== 1)
+    throw new ToolInstallError(`expected exactly one SLF4J binding, found: ${bindings.join(', ')}`);
+  writeFileSync(stamp, digest);
+  log(`Kafka jars ready (${jars.length} jars)`);
+  return paths.kafkaLibs;
+}
+
+/** Java classpath of the fetched Kafka jars. */
+export function kafkaClasspath(): string {
+  return `${paths.kafkaLibs}/*`;
+}

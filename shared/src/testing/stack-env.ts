@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Addresses of the local stack, as `npm run stack -- up` writes them to .stack/env. */
+export interface StackEnv {
+  KAFKA_BROKERS: string;
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_UI_URL: string;
+  SIGNADOT_ROUTESERVER_URL: string;
+}
+
+const KEYS: readonly (keyof StackEnv)[] = [
+  'KAFKA_BROKERS',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_UI_URL',
+  'SIGNADOT_ROUTESERVER_URL',
+];
+
+function findEnvFile(from: string): string | undefined {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, '.stack', 'env');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * The stack's addresses for integration tests: from the environment (set by `stack exec`), else from
+ * .stack/env. Throws when the stack is not up, so such tests fail instead of passing without servers.
+ */
+export function stackEnv(): StackEnv {
+  const fromFile: Record<string, string> = {};
+  const file = findEnvFile(process.cwd());
+  if (file) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) fromFile[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+  }
+  const values: Partial<StackEnv> = {};
+  for (const key of KEYS) {
+    const value = process.env[key] ?? fromFile[key];
+    if (!value)
+      throw new Error(`${key} is not set: start the local stack (npm run stack -- up) or run via npm test`);
+    values[key] = value;
+  }
+  return values as StackEnv;
+}
