@@ -5,3 +5,4 @@
  * are also reachable as `@sandbox-routing/shared/workflow`.
  */
 export * from './config';
+export * from './routing-key';
