@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@sandbox-routing/shared';
 import { assertReadmeDocumentsConfig } from '@sandbox-routing/shared/testing';
-import { loadIngressConfig, ingressSchema } from '../config';
+import { ingressSchema, loadIngressConfig } from '../config';
 
 describe('ingress configuration', () => {
   it('validates with no environment (local-stack defaults)', () => {
@@ -15,7 +15,8 @@ describe('ingress configuration', () => {
   it('stops with a message naming the setting and its env var', () => {
     assert.throws(
       () => loadIngressConfig({ env: { LOG_LEVEL: 'chatty' } }),
-      (error: unknown) => error instanceof ConfigError && /telemetry\.logLevel \(env LOG_LEVEL\)/.test(error.message),
+      (error: unknown) =>
+        error instanceof ConfigError && /telemetry\.logLevel \(env LOG_LEVEL\)/.test(error.message),
     );
   });
 

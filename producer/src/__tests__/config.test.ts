@@ -15,7 +15,8 @@ describe('producer configuration', () => {
   it('stops with a message naming the setting and its env var', () => {
     assert.throws(
       () => loadProducerConfig({ env: { LOG_LEVEL: 'chatty' } }),
-      (error: unknown) => error instanceof ConfigError && /telemetry\.logLevel \(env LOG_LEVEL\)/.test(error.message),
+      (error: unknown) =>
+        error instanceof ConfigError && /telemetry\.logLevel \(env LOG_LEVEL\)/.test(error.message),
     );
   });
 

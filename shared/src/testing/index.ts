@@ -3,5 +3,5 @@
  * sleeping, and the local stack's addresses.
  */
 export { DeadlineExceededError, type PollOptions, pollUntil } from './poll';
-export { type StackEnv, stackEnv } from './stack-env';
 export { assertReadmeDocumentsConfig } from './readme';
+export { type StackEnv, stackEnv } from './stack-env';

@@ -17,7 +17,10 @@ export function assertReadmeDocumentsConfig<T>(schema: Schema<T>, readmePath: st
     if (row.default === '') {
       assert.ok(defaultCell === '' || defaultCell.includes('(empty)'), `README: ${row.env} has no default`);
     } else {
-      assert.ok(defaultCell.includes(`\`${row.default}\``), `README: ${row.env} default should show \`${row.default}\``);
+      assert.ok(
+        defaultCell.includes(`\`${row.default}\``),
+        `README: ${row.env} default should show \`${row.default}\``,
+      );
     }
   }
 }
