@@ -1,0 +1,70 @@
+/**
+ * CLI of the routeserver stand-in (a dev tool, not Signadot):
+ * `node dev/dist/routeserver/main.js [--host 127.0.0.1] [--port 7778] [--state-file state.yaml]`.
+ * Exit codes: 0 after SIGTERM/SIGINT, 2 for invalid options or state file, 1 if it cannot start.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { InitialState } from './model';
+import { createRouteserverStandIn } from './server';
+import { loadStateFile } from './state-file';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new InvalidArgumentError('must be an integer from 0 to 65535.');
+  return port;
+}
+
+interface CliOptions {
+  host: string;
+  port: number;
+  stateFile?: string;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('routeserver-standin')
+    .description('Stand-in for the Signadot routeserver HTTP API, with an admin API (dev tool).')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', parsePort, 7778)
+    .option('--state-file <path>', 'initial sandboxes and route groups (JSON or YAML)')
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (error) {
+    // Commander has already printed its message; help and version are not errors.
+    const ok =
+      error instanceof CommanderError && (error.exitCode === 0 || error.code === 'commander.helpDisplayed');
+    process.exit(ok ? 0 : 2);
+  }
+  const options = program.opts<CliOptions>();
+
+  let initialState: InitialState | undefined;
+  if (options.stateFile !== undefined) {
+    try {
+      initialState = loadStateFile(options.stateFile);
+    } catch (error) {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exit(2);
+    }
+  }
+
+  const standIn = await createRouteserverStandIn({ host: options.host, port: options.port, initialState });
+  console.log(`routeserver stand-in listening on ${standIn.url}`);
+  const stop = (): void => {
+    standIn.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('routeserver stand-in: error while closing:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main(process.argv).catch((error: unknown) => {
+  console.error('routeserver stand-in failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

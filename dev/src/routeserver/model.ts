@@ -1,0 +1,241 @@
+/**
+ * In-memory state of the routeserver stand-in (a dev tool, not Signadot) and the pure derivation of
+ * Signadot-style routing rules from it.
+ */
+
+/** Workload kinds a sandbox can fork. */
+export type BaselineKind = 'Deployment' | 'ArgoRollout';
+
+/** A baseline workload, as in the routeserver's `baseline` field. */
+export interface Workload {
+  kind: BaselineKind;
+  namespace: string;
+  name: string;
+}
+
+/** A sandbox: its routing key and the baseline workloads it forks. */
+export interface SandboxSpec {
+  routingKey: string;
+  forks: Workload[];
+}
+
+/** A RouteGroup: its routing key and the names of its member sandboxes (which need not exist). */
+export interface RouteGroupSpec {
+  routingKey: string;
+  sandboxes: string[];
+}
+
+/** Fault injection for the routing-rules endpoint only. */
+export interface Behaviour {
+  /** `omit` answers `{}` for no rules, as the real server (Go omitempty) does; `empty-array` answers `{"routingRules":[]}`. */
+  emptyRoutingRules: 'omit' | 'empty-array';
+  /** Delay before answering, in milliseconds. */
+  delayMs: number;
+  /** `rules` is normal operation; the others simulate a broken server. */
+  respondWith: 'rules' | 'malformed-json' | 'http-500';
+}
+
+/** One routing rule in the routeserver's HTTP JSON shape (`mappings` omitted: stand-in forks have no services). */
+export interface RoutingRule {
+  routingKey: string;
+  baseline: Workload;
+  destinationSandbox: { name: string };
+}
+
+/** Query filters of `GET /api/v1/workloads/routing-rules`; an absent or empty filter does not narrow. */
+export interface RoutingRuleFilter {
+  baselineKind?: string;
+  baselineNamespace?: string;
+  baselineName?: string;
+  routingKey?: string;
+  destinationSandboxName?: string;
+}
+
+/** Sandboxes and route groups by name: the initial-state file format and part of `GET /admin/state`. */
+export interface InitialState {
+  sandboxes?: Record<string, SandboxSpec>;
+  routeGroups?: Record<string, RouteGroupSpec>;
+}
+
+/** Everything `GET /admin/state` returns. */
+export interface StateSnapshot {
+  sandboxes: Record<string, SandboxSpec>;
+  routeGroups: Record<string, RouteGroupSpec>;
+  behaviour: Behaviour;
+}
+
+/** Behaviour after start and after a reset. */
+export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
+  emptyRoutingRules: 'omit',
+  delayMs: 0,
+  respondWith: 'rules',
+});
+
+/** Thrown when a routing key is already used by another sandbox or route group (HTTP 409). */
+export class RoutingKeyConflictError extends Error {
+  override readonly name = 'RoutingKeyConflictError';
+}
+
+/** Whether a put created a new entry or replaced an existing one. */
+export type PutOutcome = 'created' | 'replaced';
+
+const copySandbox = (s: SandboxSpec): SandboxSpec => ({
+  routingKey: s.routingKey,
+  forks: s.forks.map((f) => ({ kind: f.kind, namespace: f.namespace, name: f.name })),
+});
+const copyRouteGroup = (g: RouteGroupSpec): RouteGroupSpec => ({
+  routingKey: g.routingKey,
+  sandboxes: [...g.sandboxes],
+});
+
+/** Sorted copy of a map as a plain object, so snapshots are deterministic and not aliased. */
+function toRecord<T>(map: ReadonlyMap<string, T>, copy: (v: T) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const name of [...map.keys()].sort()) out[name] = copy(map.get(name)!);
+  return out;
+}
+
+/** Mutable stand-in state. Keeps routing keys unique across all sandboxes and route groups. */
+export class RouteserverModel {
+  private sandboxes = new Map<string, SandboxSpec>();
+  private routeGroups = new Map<string, RouteGroupSpec>();
+  private behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
+
+  /** Creates or replaces a sandbox. @throws RoutingKeyConflictError if another owner has the key. */
+  putSandbox(name: string, spec: SandboxSpec): PutOutcome {
+    this.assertKeyFree(spec.routingKey, { sandbox: name });
+    const outcome = this.sandboxes.has(name) ? 'replaced' : 'created';
+    this.sandboxes.set(name, copySandbox(spec));
+    return outcome;
+  }
+
+  /** Removes a sandbox; route groups listing it keep the name and simply yield no rules for it. */
+  deleteSandbox(name: string): boolean {
+    return this.sandboxes.delete(name);
+  }
+
+  /** Creates or replaces a route group. @throws RoutingKeyConflictError if another owner has the key. */
+  putRouteGroup(name: string, spec: RouteGroupSpec): PutOutcome {
+    this.assertKeyFree(spec.routingKey, { routeGroup: name });
+    const outcome = this.routeGroups.has(name) ? 'replaced' : 'created';
+    this.routeGroups.set(name, copyRouteGroup(spec));
+    return outcome;
+  }
+
+  /** Removes a route group. */
+  deleteRouteGroup(name: string): boolean {
+    return this.routeGroups.delete(name);
+  }
+
+  /** Merges a partial behaviour into the current one and returns the result. */
+  setBehaviour(patch: Partial<Behaviour>): Behaviour {
+    this.behaviour = { ...this.behaviour, ...patch };
+    return { ...this.behaviour };
+  }
+
+  /** Current behaviour (a copy). */
+  getBehaviour(): Behaviour {
+    return { ...this.behaviour };
+  }
+
+  /** Empties all state and restores the default behaviour. */
+  reset(): void {
+    this.sandboxes.clear();
+    this.routeGroups.clear();
+    this.behaviour = { ...DEFAULT_BEHAVIOUR };
+  }
+
+  /**
+   * Replaces sandboxes and route groups with `state` (behaviour untouched). All or nothing.
+   * @throws RoutingKeyConflictError if two entries share a routing key.
+   */
+  load(state: InitialState): void {
+    const next = new RouteserverModel();
+    for (const [name, spec] of Object.entries(state.sandboxes ?? {})) next.putSandbox(name, spec);
+    for (const [name, spec] of Object.entries(state.routeGroups ?? {})) next.putRouteGroup(name, spec);
+    this.sandboxes = next.sandboxes;
+    this.routeGroups = next.routeGroups;
+  }
+
+  /** A deep, sorted copy of the whole state. */
+  snapshot(): StateSnapshot {
+    return {
+      sandboxes: toRecord(this.sandboxes, copySandbox),
+      routeGroups: toRecord(this.routeGroups, copyRouteGroup),
+      behaviour: this.getBehaviour(),
+    };
+  }
+
+  /** The routing rules the current state yields, sorted. */
+  rules(): RoutingRule[] {
+    return deriveRoutingRules(this.sandboxes, this.routeGroups);
+  }
+
+  // A key shared by two owners would make a rule ambiguous; `self` may keep its own key on replace.
+  private assertKeyFree(key: string, self: { sandbox?: string; routeGroup?: string }): void {
+    for (const [name, s] of this.sandboxes) {
+      if (name !== self.sandbox && s.routingKey === key) {
+        throw new RoutingKeyConflictError(`routingKey "${key}" is already used by sandbox "${name}"`);
+      }
+    }
+    for (const [name, g] of this.routeGroups) {
+      if (name !== self.routeGroup && g.routingKey === key) {
+        throw new RoutingKeyConflictError(`routingKey "${key}" is already used by route group "${name}"`);
+      }
+    }
+  }
+}
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Order: routingKey, destination sandbox, then baseline kind, namespace, name. */
+function compareRules(a: RoutingRule, b: RoutingRule): number {
+  return (
+    compareStrings(a.routingKey, b.routingKey) ||
+    compareStrings(a.destinationSandbox.name, b.destinationSandbox.name) ||
+    compareStrings(a.baseline.kind, b.baseline.kind) ||
+    compareStrings(a.baseline.namespace, b.baseline.namespace) ||
+    compareStrings(a.baseline.name, b.baseline.name)
+  );
+}
+
+/**
+ * Derives routing rules: one per fork of each sandbox under its own key, and one per fork of each
+ * existing member of each route group under the group's key. Pure; the result is sorted.
+ */
+export function deriveRoutingRules(
+  sandboxes: ReadonlyMap<string, SandboxSpec>,
+  routeGroups: ReadonlyMap<string, RouteGroupSpec>,
+): RoutingRule[] {
+  const rules: RoutingRule[] = [];
+  const add = (routingKey: string, sandboxName: string, sandbox: SandboxSpec): void => {
+    for (const f of sandbox.forks) {
+      rules.push({
+        routingKey,
+        baseline: { kind: f.kind, namespace: f.namespace, name: f.name },
+        destinationSandbox: { name: sandboxName },
+      });
+    }
+  };
+  for (const [name, sandbox] of sandboxes) add(sandbox.routingKey, name, sandbox);
+  for (const group of routeGroups.values()) {
+    for (const member of group.sandboxes) {
+      const sandbox = sandboxes.get(member);
+      if (sandbox) add(group.routingKey, member, sandbox);
+    }
+  }
+  return rules.sort(compareRules);
+}
+
+/** Keeps the rules that match every non-empty filter exactly (grpc-gateway treats "" as unset). */
+export function filterRoutingRules(rules: readonly RoutingRule[], filter: RoutingRuleFilter): RoutingRule[] {
+  const checks: Array<[string | undefined, (r: RoutingRule) => string]> = [
+    [filter.baselineKind, (r) => r.baseline.kind],
+    [filter.baselineNamespace, (r) => r.baseline.namespace],
+    [filter.baselineName, (r) => r.baseline.name],
+    [filter.routingKey, (r) => r.routingKey],
+    [filter.destinationSandboxName, (r) => r.destinationSandbox.name],
+  ];
+  const active = checks.filter(([want]) => want !== undefined && want !== '');
+  return rules.filter((r) => active.every(([want, get]) => get(r) === want));
+}

@@ -1,0 +1,203 @@
+/**
+ * HTTP server of the routeserver stand-in: Signadot's `GET /api/v1/workloads/routing-rules` plus an
+ * admin API to change the state and inject faults. A dev tool for local runs and tests only.
+ */
+import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import {
+  type Behaviour,
+  filterRoutingRules,
+  type InitialState,
+  type RouteGroupSpec,
+  RouteserverModel,
+  RoutingKeyConflictError,
+  type RoutingRuleFilter,
+  type SandboxSpec,
+} from './model';
+import {
+  behaviourBodySchema,
+  describeSchemaErrors,
+  nameParamsSchema,
+  routeGroupBodySchema,
+  sandboxBodySchema,
+  strictAjvOptions,
+} from './validation';
+
+/** Options of {@link createRouteserverStandIn}. */
+export interface RouteserverStandInOptions {
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** Port to listen on; default 0 (any free port). */
+  port?: number;
+  /** `true` for fastify's pino logger, or a pino-compatible logger; default off. */
+  logger?: boolean | FastifyBaseLogger;
+  /** Sandboxes and route groups to start with. */
+  initialState?: InitialState;
+}
+
+/** A running stand-in. */
+export interface RouteserverStandIn {
+  /** Base URL, e.g. `http://127.0.0.1:12345`. */
+  url: string;
+  /** Stops listening; pending delayed responses are answered at once. */
+  close(): Promise<void>;
+  /** The fastify app, e.g. for `inject` in tests. */
+  app: FastifyInstance;
+}
+
+/** Path of the real routeserver's HTTP endpoint. */
+export const ROUTING_RULES_PATH = '/api/v1/workloads/routing-rules';
+
+const FILTER_NAMES = [
+  'baselineKind',
+  'baselineNamespace',
+  'baselineName',
+  'routingKey',
+  'destinationSandboxName',
+] as const satisfies ReadonlyArray<keyof RoutingRuleFilter>;
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** Answers like grpc-gateway does for an RPC error: `{code, message, details}` (gRPC status codes). */
+function grpcError(reply: FastifyReply, httpStatus: number, code: number, message: string): FastifyReply {
+  return reply.code(httpStatus).send({ code, message, details: [] });
+}
+
+function conflict(reply: FastifyReply, error: unknown): FastifyReply {
+  if (!(error instanceof RoutingKeyConflictError)) throw error;
+  return reply.code(409).send({ statusCode: 409, error: 'Conflict', message: error.message });
+}
+
+/** Builds the stand-in and starts listening. */
+export async function createRouteserverStandIn(
+  options: RouteserverStandInOptions = {},
+): Promise<RouteserverStandIn> {
+  const logging =
+    typeof options.logger === 'object'
+      ? { loggerInstance: options.logger }
+      : { logger: options.logger ?? false };
+  const app: FastifyInstance = Fastify({
+    ...logging,
+    ajv: { customOptions: strictAjvOptions },
+    schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaErrors(errors, dataVar)),
+  });
+  const model = new RouteserverModel();
+  if (options.initialState) model.load(options.initialState);
+  let routingRuleRequests = 0;
+  // Aborted on close so that a long injected delay does not hold the server open.
+  const closing = new AbortController();
+  app.addHook('preClose', (done) => {
+    closing.abort();
+    done();
+  });
+
+  app.get<{ Querystring: Query }>(ROUTING_RULES_PATH, async (request, reply) => {
+    routingRuleRequests++;
+    const behaviour = model.getBehaviour();
+    if (behaviour.delayMs > 0) {
+      await delay(behaviour.delayMs, undefined, { signal: closing.signal }).catch(() => {});
+      // This keep-alive connection would otherwise outlive close(), which only drops idle ones.
+      if (closing.signal.aborted) reply.header('connection', 'close');
+    }
+    if (behaviour.respondWith === 'http-500') {
+      return grpcError(reply, 500, 13, 'routeserver stand-in: injected failure (respondWith=http-500)');
+    }
+    if (behaviour.respondWith === 'malformed-json') {
+      return reply.type('application/json').send('{"routingRules":[{"routingKey":');
+    }
+    const filter: RoutingRuleFilter = {};
+    for (const name of FILTER_NAMES) {
+      const value = request.query[name];
+      // grpc-gateway rejects a repeated value for a singular field; other parameters are ignored.
+      if (Array.isArray(value)) return grpcError(reply, 400, 3, `too many values for field "${name}"`);
+      filter[name] = value;
+    }
+    const rules = filterRoutingRules(model.rules(), filter);
+    // The real server (Go, omitempty) drops an empty list entirely.
+    if (rules.length === 0 && behaviour.emptyRoutingRules === 'omit') return {};
+    return { routingRules: rules };
+  });
+
+  const named = { params: nameParamsSchema };
+  app.put<{ Params: { name: string }; Body: SandboxSpec }>(
+    '/admin/sandboxes/:name',
+    { schema: { ...named, body: sandboxBodySchema } },
+    async (request, reply) => {
+      const { name } = request.params;
+      try {
+        const outcome = model.putSandbox(name, request.body);
+        return reply
+          .code(outcome === 'created' ? 201 : 200)
+          .send({ name, ...model.snapshot().sandboxes[name] });
+      } catch (error) {
+        return conflict(reply, error);
+      }
+    },
+  );
+  app.delete<{ Params: { name: string } }>(
+    '/admin/sandboxes/:name',
+    { schema: named },
+    async (request, reply) =>
+      model.deleteSandbox(request.params.name)
+        ? reply.code(204).send()
+        : notFound(reply, 'sandbox', request.params.name),
+  );
+
+  app.put<{ Params: { name: string }; Body: RouteGroupSpec }>(
+    '/admin/routegroups/:name',
+    { schema: { ...named, body: routeGroupBodySchema } },
+    async (request, reply) => {
+      const { name } = request.params;
+      try {
+        const outcome = model.putRouteGroup(name, request.body);
+        return reply
+          .code(outcome === 'created' ? 201 : 200)
+          .send({ name, ...model.snapshot().routeGroups[name] });
+      } catch (error) {
+        return conflict(reply, error);
+      }
+    },
+  );
+  app.delete<{ Params: { name: string } }>(
+    '/admin/routegroups/:name',
+    { schema: named },
+    async (request, reply) =>
+      model.deleteRouteGroup(request.params.name)
+        ? reply.code(204).send()
+        : notFound(reply, 'route group', request.params.name),
+  );
+
+  app.get('/admin/state', async () => model.snapshot());
+  app.put<{ Body: Partial<Behaviour> }>(
+    '/admin/behaviour',
+    { schema: { body: behaviourBodySchema } },
+    async (request) => model.setBehaviour(request.body),
+  );
+  app.get('/admin/requests', async () => ({ routingRules: routingRuleRequests }));
+  app.delete('/admin/requests', async (_request, reply) => {
+    routingRuleRequests = 0;
+    return reply.code(204).send();
+  });
+  app.post('/admin/reset', async (_request, reply) => {
+    model.reset();
+    return reply.code(204).send();
+  });
+
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    app,
+    close: async () => {
+      await app.close();
+    },
+  };
+}
+
+function notFound(reply: FastifyReply, what: string, name: string): FastifyReply {
+  return reply
+    .code(404)
+    .send({ statusCode: 404, error: 'Not Found', message: `${what} "${name}" does not exist` });
+}
