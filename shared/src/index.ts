@@ -5,4 +5,6 @@
  * are also reachable as `@sandbox-routing/shared/workflow`.
  */
 export * from './config';
+export * from './routes';
 export * from './routing-key';
+export * from './temporal';

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, afterEach, describe, it } from 'node:test';
+import { pollUntil } from '../../testing';
+import { RouteserverClient } from '../client';
+import { RouteTableNotSyncedError } from '../errors';
+import { decideOwnership, type InstanceIdentity } from '../ownership';
+import { RouteTable, type RouteTableOptions } from '../table';
+import { StandInProcess } from './standin-process';
+
+const WORKER = { kind: 'Deployment', namespace: 'local', name: 'worker' };
+const INGRESS = { kind: 'Deployment', namespace: 'local', name: 'ingress' };
+const BASELINE: InstanceIdentity = { baseline: WORKER, sandboxName: '' };
+const SANDBOX_A: InstanceIdentity = { baseline: WORKER, sandboxName: 'sandbox-a' };
+
+const servers: StandInProcess[] = [];
+const tables: RouteTable[] = [];
+
+async function standIn(options?: { port?: number; stateFile?: string }): Promise<StandInProcess> {
+  const server = await StandInProcess.start(options);
+  servers.push(server);
+  return server;
+}
+
+function table(url: string, overrides: Partial<RouteTableOptions> = {}, timeoutMs = 1000): RouteTable {
+  const created = new RouteTable({
+    client: new RouteserverClient({ url, requestTimeoutMs: timeoutMs }),
+    baseline: WORKER,
+    refreshIntervalMs: 200,
+    unknownKeyRefetchIntervalMs: 500,
+    firstSyncTimeoutMs: 5000,
+    ...overrides,
+  });
+  tables.push(created);
+  return created.start();
+}
+
+afterEach(async () => {
+  await Promise.all(tables.splice(0).map((t) => t.stop()));
+});
+after(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+describe('route table against the routeserver stand-in', () => {
+  it('picks up a sandbox created after the first sync on the next refresh', async () => {
+    const server = await standIn();
+    const routes = table(server.url);
+    assert.ok(await routes.waitForFirstSync());
+    assert.deepEqual(routes.peekOwner('k-new-sandbox'), { kind: 'baseline' });
+    await server.putSandbox('sandbox-a', 'k-new-sandbox', [WORKER]);
+    await pollUntil(() => routes.peekOwner('k-new-sandbox')?.kind === 'sandbox', {
+      description: 'the periodic refresh to see the sandbox',
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+    assert.deepEqual(routes.peekOwner('k-new-sandbox'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
+    // Rules for other workloads never route this baseline.
+    await server.putSandbox('sandbox-b', 'k-ingress-only', [INGRESS]);
+    await routes.refresh();
+    assert.deepEqual(await routes.ownerOf('k-ingress-only'), { kind: 'baseline' });
+  });
+
+  it('answers empty responses with and without routingRules as "no rules"', async () => {
+    const server = await standIn();
+    const routes = table(server.url, { refreshIntervalMs: 60_000 });
+    assert.ok(await routes.waitForFirstSync(), 'synced on {}');
+    assert.equal(routes.stats().rules, 0);
+    await server.admin('PUT', '/admin/behaviour', { emptyRoutingRules: 'empty-array' });
+    await routes.refresh();
+    assert.equal(routes.stats().fetchErrors, 0);
+    assert.deepEqual(await routes.ownerOf('anything'), { kind: 'baseline' });
+  });
+
+  it('rate-limits re-fetches triggered by unknown keys, yet finds a new key on demand', async () => {
+    const server = await standIn();
+    // No periodic refresh during the test: every request counted below is an on-demand one.
+    const routes = table(server.url, { refreshIntervalMs: 600_000, unknownKeyRefetchIntervalMs: 60_000 });
+    assert.ok(await routes.waitForFirstSync());
+    await server.admin('DELETE', '/admin/requests');
+    const burst = Array.from({ length: 200 }, (_, i) => `unknown-${i}`);
+    const owners = await Promise.all(burst.map((key) => routes.ownerOf(key)));
+    assert.ok(owners.every((o) => o.kind === 'baseline'));
+    for (const key of burst) await routes.ownerOf(key);
+    assert.equal(
+      await server.routingRuleRequests(),
+      0,
+      'within the window after the sync, no re-fetch at all',
+    );
+
+    const eager = table(server.url, { refreshIntervalMs: 600_000, unknownKeyRefetchIntervalMs: 1 });
+    assert.ok(await eager.waitForFirstSync());
+    await server.putSandbox('sandbox-a', 'k-brand-new', [WORKER]);
+    await server.admin('DELETE', '/admin/requests');
+    assert.deepEqual(await eager.ownerOf('k-brand-new'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
+    const onDemand = await server.routingRuleRequests();
+    assert.equal(onDemand, 1, `exactly one on-demand fetch found the new key (saw ${onDemand})`);
+    await Promise.all(burst.map((key) => eager.ownerOf(key)));
+    assert.ok((await server.routingRuleRequests()) <= 2, 'a concurrent burst shares one in-flight fetch');
+  });
+
+  it('serves the last snapshot while the routeserver is down, and recovers when it is back', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'routes-'));
+    const stateFile = path.join(dir, 'state.json');
+    writeFileSync(
+      stateFile,
+      JSON.stringify({ sandboxes: { 'sandbox-a': { routingKey: 'k-outage', forks: [WORKER] } } }),
+    );
+    const server = await standIn({ stateFile });
+    const routes = table(server.url, {}, 300);
+    assert.ok(await routes.waitForFirstSync());
+    assert.deepEqual(routes.peekOwner('k-outage'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
+
+    await server.stop();
+    await pollUntil(() => routes.stats().fetchErrors >= 2, {
+      description: 'failed refreshes',
+      timeoutMs: 5000,
+    });
+    const ageDuringOutage = routes.stats().snapshotAgeMs ?? 0;
+    await pollUntil(() => (routes.stats().snapshotAgeMs ?? 0) > ageDuringOutage + 400, {
+      description: 'the snapshot age to keep growing',
+      timeoutMs: 5000,
+    });
+    assert.deepEqual(await routes.ownerOf('k-outage'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
+    assert.match(routes.stats().lastError ?? '', /unreachable/);
+
+    await server.restart();
+    await pollUntil(() => (routes.stats().snapshotAgeMs ?? Infinity) < 400, {
+      description: 'a successful refresh after the restart',
+      timeoutMs: 5000,
+    });
+    assert.deepEqual(routes.peekOwner('k-outage'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
+  });
+
+  it('times out a slow response and keeps the snapshot', async () => {
+    const server = await standIn();
+    await server.putSandbox('sandbox-a', 'k-slow', [WORKER]);
+    const routes = table(server.url, { refreshIntervalMs: 600_000 }, 300);
+    assert.ok(await routes.waitForFirstSync());
+    await server.admin('PUT', '/admin/behaviour', { delayMs: 3000 });
+    await routes.refresh();
+    assert.equal(routes.stats().fetchErrors, 1);
+    assert.match(routes.stats().lastError ?? '', /within 300 ms/);
+    assert.deepEqual(routes.peekOwner('k-slow'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
+  });
+
+  it('counts malformed JSON and server errors as failed fetches and keeps the snapshot', async () => {
+    const server = await standIn();
+    await server.putSandbox('sandbox-a', 'k-malformed', [WORKER]);
+    const routes = table(server.url, { refreshIntervalMs: 600_000 });
+    assert.ok(await routes.waitForFirstSync());
+    await server.admin('PUT', '/admin/behaviour', { respondWith: 'malformed-json' });
+    await routes.refresh();
+    assert.equal(routes.stats().fetchErrors, 1);
+    assert.match(routes.stats().lastError ?? '', /malformed JSON/);
+    await server.admin('PUT', '/admin/behaviour', { respondWith: 'http-500' });
+    await routes.refresh();
+    assert.equal(routes.stats().fetchErrors, 2);
+    assert.match(routes.stats().lastError ?? '', /500/);
+    assert.deepEqual(routes.peekOwner('k-malformed'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
+  });
+
+  it('maps a RouteGroup key to its member sandbox that forks this workload', async () => {
+    const server = await standIn();
+    await server.putSandbox('sandbox-a', 'k-own', [WORKER, INGRESS]);
+    await server.putSandbox('sandbox-b', 'k-other', [INGRESS]);
+    await server.admin('PUT', '/admin/routegroups/checkout', {
+      routingKey: 'k-group',
+      sandboxes: ['sandbox-a', 'sandbox-b'],
+    });
+    const routes = table(server.url);
+    assert.ok(await routes.waitForFirstSync());
+    assert.deepEqual(await decideOwnership(routes, SANDBOX_A, 'k-group'), {
+      owned: true,
+      owner: { kind: 'sandbox', sandboxName: 'sandbox-a' },
+      reason: 'rule',
+    });
+    assert.equal((await decideOwnership(routes, BASELINE, 'k-group')).owned, false);
+    assert.equal(
+      (await decideOwnership(routes, BASELINE, 'k-other')).owned,
+      true,
+      'sandbox-b does not fork the worker',
+    );
+    assert.equal((await decideOwnership(routes, SANDBOX_A, 'k-other')).owned, false);
+    assert.equal((await decideOwnership(routes, SANDBOX_A, undefined)).owned, false, 'no key: baseline only');
+    assert.equal((await decideOwnership(routes, BASELINE, undefined)).owned, true);
+  });
+
+  it('before the first sync: waits (bounded), applies the never-synced policy, then syncs late', async () => {
+    const placeholder = await standIn();
+    const port = Number(new URL(placeholder.url).port);
+    await placeholder.stop(); // a free port nobody listens on, for now
+    const routes = table(`http://127.0.0.1:${port}`, { firstSyncTimeoutMs: 300 }, 200);
+    await assert.rejects(routes.ownerOf('k-late'), RouteTableNotSyncedError);
+    await assert.rejects(
+      decideOwnership(routes, BASELINE, 'k-late'),
+      RouteTableNotSyncedError,
+      'baseline waits',
+    );
+    assert.deepEqual(await decideOwnership(routes, SANDBOX_A, 'k-late'), {
+      owned: false,
+      owner: undefined,
+      reason: 'never-synced',
+    });
+    assert.equal((await decideOwnership(routes, BASELINE, 'k-late', 'assume-no-rules')).owned, true);
+    assert.equal((await decideOwnership(routes, BASELINE, 'k-late', 'own-nothing')).owned, false);
+    assert.equal(
+      (await decideOwnership(routes, BASELINE, undefined)).owned,
+      true,
+      'an empty key needs no sync',
+    );
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'routes-'));
+    const stateFile = path.join(dir, 'state.json');
+    writeFileSync(
+      stateFile,
+      JSON.stringify({ sandboxes: { 'sandbox-a': { routingKey: 'k-late', forks: [WORKER] } } }),
+    );
+    const patient = table(`http://127.0.0.1:${port}`, { firstSyncTimeoutMs: 20_000 }, 200);
+    const pending = decideOwnership(patient, SANDBOX_A, 'k-late', 'wait');
+    await standIn({ port, stateFile });
+    assert.equal((await pending).owned, true, 'a decision waiting for the first sync gets the synced answer');
+  });
+
+  it('stops cleanly: no refresh after stop', async () => {
+    const server = await standIn();
+    const routes = table(server.url);
+    assert.ok(await routes.waitForFirstSync());
+    await routes.stop();
+    const fetches = routes.stats().fetches;
+    await routes.refresh();
+    assert.equal(routes.stats().fetches, fetches);
+  });
+});

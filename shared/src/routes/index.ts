@@ -1,0 +1,34 @@
+export {
+  parseRoutingRules,
+  RouteserverClient,
+  type RouteserverClientOptions,
+  type RoutingRulesFilter,
+} from './client';
+export {
+  RouteserverResponseError,
+  RouteserverUnavailableError,
+  RouteTableNotSyncedError,
+  RoutingError,
+} from './errors';
+export { type RoutingLogger, silentLogger } from './logger';
+export {
+  decideOwnership,
+  effectiveNeverSyncedPolicy,
+  type InstanceIdentity,
+  instanceOwner,
+  instanceTaskQueue,
+  isOwnedBy,
+  type OwnershipDecision,
+  ownerOfTaskQueue,
+  sandboxTaskQueue,
+  taskQueueOf,
+} from './ownership';
+export { RouteTable, type RouteTableOptions, type RouteTableStats } from './table';
+export {
+  BASELINE_OWNER,
+  type Owner,
+  ownerLabel,
+  type RoutingRule,
+  sameWorkload,
+  type WorkloadRef,
+} from './types';
