@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { RouteserverClient, RouteTable, type WorkloadRef } from '../../routes';
+import type { RoutingDecisionEvent } from '../decisions';
+import { currentRoutingKey } from '../routing-context';
+import { createRoutingWorker } from '../worker';
+import type { Observation } from './fixtures/routing-workflows';
+
+let runtimeInstalled = false;
+
+export const WORKER_BASELINE: WorkloadRef = { kind: 'Deployment', namespace: 'local', name: 'worker' };
+
+export function routeTable(url: string): RouteTable {
+  return new RouteTable({
+    client: new RouteserverClient({ url, requestTimeoutMs: 1000 }),
+    baseline: WORKER_BASELINE,
+    refreshIntervalMs: 200,
+    unknownKeyRefetchIntervalMs: 100,
+    firstSyncTimeoutMs: 10_000,
+  }).start();
+}
+
+/** A baseline and a sandboxed worker of the same code, as two Deployments would run them. */
+export class RoutingWorkers {
+  readonly sharedQueue = `routing-it-${randomUUID().slice(0, 8)}`;
+  readonly decisions: RoutingDecisionEvent[] = [];
+  private workers: Worker[] = [];
+  private running: Promise<void>[] = [];
+  private tables: RouteTable[] = [];
+  private connections: { close(): Promise<void> }[] = [];
+  client!: Client;
+
+  constructor(
+    private readonly temporalAddress: string,
+    private readonly routeserverUrl: string,
+    readonly sandboxName: string,
+  ) {}
+
+  get sandboxQueue(): string {
+    return `${this.sharedQueue}@${this.sandboxName}`;
+  }
+
+  async start(clientInterceptors: WorkflowClientInterceptor[]): Promise<void> {
+    if (!runtimeInstalled) {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      runtimeInstalled = true;
+    }
+    const nativeConnection = await NativeConnection.connect({ address: this.temporalAddress });
+    this.connections.push(nativeConnection);
+    for (const sandboxName of ['', this.sandboxName]) {
+      const table = routeTable(this.routeserverUrl);
+      this.tables.push(table);
+      const instance = sandboxName || 'baseline';
+      const worker = await createRoutingWorker(
+        {
+          connection: nativeConnection,
+          workflowsPath: require.resolve('./fixtures/routing-workflows'),
+          activities: {
+            async whereAmI(step: string): Promise<Observation> {
+              return {
+                step,
+                key: currentRoutingKey(),
+                taskQueue: Context.current().info.taskQueue,
+                instance,
+              };
+            },
+          },
+        },
+        {
+          identity: { baseline: WORKER_BASELINE, sandboxName },
+          routeTable: table,
+          sharedQueue: this.sharedQueue,
+          onDecision: (event) => this.decisions.push(event),
+        },
+      );
+      this.workers.push(worker);
+      this.running.push(worker.run());
+    }
+    const connection = await Connection.connect({ address: this.temporalAddress });
+    this.connections.push(connection);
+    this.client = new Client({ connection, interceptors: { workflow: clientInterceptors } });
+  }
+
+  async stop(): Promise<void> {
+    for (const worker of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.allSettled(this.running);
+    await Promise.all(this.tables.map((t) => t.stop()));
+    for (const connection of this.connections.reverse()) await connection.close();
+  }
+}
