@@ -11,7 +11,7 @@ import { describeConfig } from '../config';
 export function assertReadmeDocumentsConfig<T>(schema: Schema<T>, readmePath: string): void {
   const readme = readFileSync(path.resolve(readmePath), 'utf8');
   for (const row of describeConfig(schema)) {
-    const line = readme.split('\n').find((l) => l.startsWith(`| \`${row.env}\` |`));
+    const line = readme.split('\n').find((l) => new RegExp(`^\\|\\s*\`${row.env}\`\\s*\\|`).test(l));
     assert.ok(line, `README configuration table has no row for ${row.env} (${row.setting})`);
     const defaultCell = line.split('|')[2]?.trim() ?? '';
     if (row.default === '') {
