@@ -5,6 +5,8 @@
  * are also reachable as `@sandbox-routing/shared/workflow`.
  */
 export * from './config';
+export * from './events';
 export * from './routes';
 export * from './routing-key';
+export * from './service';
 export * from './temporal';

@@ -1,0 +1,9 @@
+export {
+  createEvent,
+  EVENT_SCHEMA,
+  type EventParseResult,
+  type EventRejection,
+  eventProblems,
+  type PipelineEvent,
+  parseEvent,
+} from './event';
