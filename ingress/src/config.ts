@@ -17,12 +17,18 @@ import {
 import type { Schema } from 'convict';
 
 export interface IngressConfig {
-  kafka: KafkaConfig & { consumerGroup: string; maxEventBytes: number };
+  kafka: KafkaConfig & {
+    consumerGroup: string;
+    maxEventBytes: number;
+    startFrom: 'default' | 'earliest' | 'latest';
+  };
   temporal: TemporalConfig;
   routeserver: RouteserverConfig;
   signadot: SignadotIdentityConfig;
   /** The worker's baseline workload: door routing asks who owns a key for *it*. */
   workerBaseline: { name: string };
+  /** Record SignadotRoutingKey/SignadotSandbox search attributes on started workflows. */
+  recordSearchAttributes: boolean;
   telemetry: TelemetryConfig;
   http: HttpConfig;
 }
@@ -42,6 +48,14 @@ export const ingressSchema: Schema<IngressConfig> = {
       default: 256 * 1024,
       env: 'INGRESS_MAX_EVENT_BYTES',
     },
+    startFrom: {
+      doc:
+        "Where a new consumer group starts: 'default' (baseline: earliest, so nothing is missed; " +
+        "sandbox: latest, so a fork never re-runs history the baseline already handled), 'earliest', 'latest'.",
+      format: ['default', 'earliest', 'latest'],
+      default: 'default',
+      env: 'INGRESS_START_FROM',
+    },
   },
   temporal: temporalSchema(),
   routeserver: routeserverSchema(),
@@ -53,6 +67,12 @@ export const ingressSchema: Schema<IngressConfig> = {
       default: 'worker',
       env: 'WORKER_BASELINE_NAME',
     },
+  },
+  recordSearchAttributes: {
+    doc: 'Record the SignadotRoutingKey and SignadotSandbox search attributes (register them on the namespace).',
+    format: 'strict-boolean',
+    default: true,
+    env: 'INGRESS_RECORD_SEARCH_ATTRIBUTES',
   },
   telemetry: telemetrySchema({ serviceName: 'ingress' }),
   http: httpSchema({ port: 8081 }),

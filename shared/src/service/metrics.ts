@@ -10,43 +10,38 @@ export function createRegistry(labels: Record<string, string>): Registry {
   return registry;
 }
 
-/** Exposes a route table's age and counters, read at scrape time. */
-export function registerRouteTableMetrics(registry: Registry, table: RouteTable, name = 'routes'): void {
-  const labels = { table: name };
-  new Gauge({
-    name: 'sandbox_routing_route_table_age_seconds',
-    help: 'Age of the last successfully fetched routing rules (-1 before the first sync).',
-    labelNames: ['table'],
-    registers: [registry],
-    collect() {
-      const age = table.stats().snapshotAgeMs;
-      this.set(labels, age === undefined ? -1 : age / 1000);
-    },
-  });
-  new Gauge({
-    name: 'sandbox_routing_route_table_rules',
-    help: 'Routing rules in the current snapshot.',
-    labelNames: ['table'],
-    registers: [registry],
-    collect() {
-      this.set(labels, table.stats().rules);
-    },
-  });
-  for (const [metric, key, help] of [
-    ['sandbox_routing_routeserver_fetches', 'fetches', 'Routeserver requests made.'],
-    ['sandbox_routing_routeserver_fetch_errors', 'fetchErrors', 'Routeserver requests that failed.'],
-    ['sandbox_routing_unknown_key_refetches', 'unknownKeyRefetches', 'Requests triggered by an unknown key.'],
-  ] as const) {
+/** Exposes route tables' ages and counters, read at scrape time, labelled by table name. */
+export function registerRouteTableMetrics(
+  registry: Registry,
+  tables: Readonly<Record<string, RouteTable>>,
+): void {
+  const gauge = (name: string, help: string, value: (stats: ReturnType<RouteTable['stats']>) => number) =>
     new Gauge({
-      name: `${metric}_total`,
+      name,
       help,
       labelNames: ['table'],
       registers: [registry],
       collect() {
-        this.set(labels, table.stats()[key]);
+        for (const [table, routes] of Object.entries(tables)) this.set({ table }, value(routes.stats()));
       },
     });
-  }
+  gauge(
+    'sandbox_routing_route_table_age_seconds',
+    'Age of the last successfully fetched routing rules (-1 before the first sync).',
+    (s) => (s.snapshotAgeMs === undefined ? -1 : s.snapshotAgeMs / 1000),
+  );
+  gauge('sandbox_routing_route_table_rules', 'Routing rules in the current snapshot.', (s) => s.rules);
+  gauge('sandbox_routing_routeserver_fetches_total', 'Routeserver requests made.', (s) => s.fetches);
+  gauge(
+    'sandbox_routing_routeserver_fetch_errors_total',
+    'Routeserver requests that failed.',
+    (s) => s.fetchErrors,
+  );
+  gauge(
+    'sandbox_routing_unknown_key_refetches_total',
+    'Routeserver requests triggered by an unknown routing key.',
+    (s) => s.unknownKeyRefetches,
+  );
 }
 
 /** Counts routing decisions of the Temporal interceptors by component, action and owner. */

@@ -43,6 +43,10 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
     spanProcessors: processors,
+    // Metrics are served by prom-client on /metrics and logs by pino. Empty lists, not omitted: left
+    // unset, NodeSDK reads OTEL_*_EXPORTER, whose empty default is an OTLP exporter to localhost:4318.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [new KafkaJsInstrumentation()],
     // Resource detectors probe cloud metadata endpoints; not needed and slow off-cloud.
     resourceDetectors: [],

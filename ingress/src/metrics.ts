@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The ingress's own metrics: what it did with each event, and how long workflow starts take. */
+export interface IngressMetrics {
+  events: Counter<'action' | 'owner'>;
+  startSeconds: Histogram;
+  backingOff: Gauge<'operation'>;
+}
+
+export function ingressMetrics(registry: Registry): IngressMetrics {
+  return {
+    events: new Counter({
+      name: 'ingress_events_total',
+      help: 'Events by action (started, duplicate, skipped, dead-lettered) and owner of their routing key.',
+      labelNames: ['action', 'owner'],
+      registers: [registry],
+    }),
+    startSeconds: new Histogram({
+      name: 'ingress_workflow_start_seconds',
+      help: 'Time to start a workflow, retries included.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    backingOff: new Gauge({
+      name: 'ingress_backing_off',
+      help: '1 while an operation (workflow start, ownership, dead-letter write) is being retried.',
+      labelNames: ['operation'],
+      registers: [registry],
+    }),
+  };
+}
