@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runCli } from './run-cli';
+
+// These runs stop before any connection (help, option errors), so they need no servers. The runs that
+// talk to Kafka are in publish.integration.test.ts.
+describe('producer CLI without servers', () => {
+  it('shows options and examples in publish --help, exit 0', async () => {
+    const run = await runCli(['publish', '--help']);
+    assert.equal(run.code, 0, run.stderr);
+    for (const text of [
+      '--routing-key <key>',
+      '--count <n>',
+      '--rate <events/s>',
+      '--template <json>',
+      '--json',
+    ]) {
+      assert.ok(run.stdout.includes(text), `help mentions ${text}`);
+    }
+    assert.match(run.stdout, /Examples:\n\s+# 10 events for the sandbox/);
+    assert.match(run.stdout, /node producer\/dist\/cli\.js publish --routing-key \S+ --count 10/);
+    assert.match(run.stdout, /Exit codes: 0 all sent/);
+  });
+
+  it('exits 2 on command-line errors commander detects', async () => {
+    const cases: [string[], RegExp][] = [
+      [['publish', '--bogus'], /unknown option '--bogus'/],
+      [
+        ['publish', '--payload', '{}', '--template', '{}'],
+        /'--payload <json>' cannot be used with option '--template <json>'/,
+      ],
+      [['publish', '--count', 'many'], /option '--count <n>' argument 'many' is invalid/],
+      [
+        ['publish', '--payload', '{"a":'],
+        /option '--payload <json>' argument .* is invalid\. not valid JSON/,
+      ],
+      [
+        ['publish', '--header', 'baggage=sd-routing-key=k1'],
+        /option '--header <name=value>'.*use --routing-key/,
+      ],
+      [[], /Usage: producer/],
+    ];
+    for (const [args, pattern] of cases) {
+      const run = await runCli(args);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, pattern);
+      assert.equal(run.stdout, '');
+    }
+  });
+});

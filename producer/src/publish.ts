@@ -1,0 +1,422 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context } from '@opentelemetry/api';
+import {
+  contextWithRoutingKey,
+  createEvent,
+  eventProblems,
+  type KafkaConfig,
+  type LogLevel,
+  type PipelineEvent,
+} from '@sandbox-routing/shared';
+import type { LogEntry, Message } from 'kafkajs';
+import type { PublishLog } from './log';
+import type { MessageHeaders } from './options';
+import type { PayloadFactory } from './payload';
+
+/** Event type used when `--type` is not given. */
+export const DEFAULT_EVENT_TYPE = 'order.created';
+
+/** Most messages in one `send` when unpaced: big enough for throughput, small enough for one request. */
+export const MAX_BATCH = 500;
+
+/** Up to this many events the text summary has one line per event; above it, counts per partition. */
+export const PER_EVENT_LINES = 20;
+
+/** Invalid input found after option parsing; `option` is the flag to blame. The CLI exits with 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`option '${option}' is invalid: ${detail}`);
+  }
+}
+
+/** What to publish. */
+export interface EventPlan {
+  count: number;
+  /** Event type; default {@link DEFAULT_EVENT_TYPE}. */
+  type?: string;
+  /** Ids are `<idPrefix>-<seq>`; without it, random UUIDs. */
+  idPrefix?: string | undefined;
+  payload: PayloadFactory;
+  /** The option the payload came from, named in errors about the payload. */
+  payloadOption?: string;
+}
+
+/** The option responsible for each top-level field of the event schema. */
+function optionFor(problem: string, plan: EventPlan): string {
+  if (problem.startsWith('/id')) return '--id-prefix';
+  if (problem.startsWith('/type')) return '--type';
+  if (problem.startsWith('/payload')) return plan.payloadOption ?? '--payload';
+  return '--count';
+}
+
+/**
+ * Builds the events of `plan` (sequence numbers 1..count) and validates each against the event schema,
+ * all before anything is sent, so a bad option never leaves half a run on the topic.
+ *
+ * @throws UsageError naming the option behind the first invalid event.
+ */
+export function buildEvents(plan: EventPlan): PipelineEvent[] {
+  const type = plan.type ?? DEFAULT_EVENT_TYPE;
+  const events: PipelineEvent[] = [];
+  for (let seq = 1; seq <= plan.count; seq++) {
+    const id = plan.idPrefix === undefined ? randomUUID() : `${plan.idPrefix}-${seq}`;
+    let payload: Record<string, unknown>;
+    try {
+      payload = plan.payload({ seq, id });
+    } catch (error) {
+      throw new UsageError(plan.payloadOption ?? '--payload', (error as Error).message);
+    }
+    const event = createEvent(type, payload, id);
+    const problems = eventProblems(event);
+    if (problems) {
+      const first = problems.split('; ')[0] ?? problems;
+      throw new UsageError(optionFor(first, plan), `event ${seq} (id ${JSON.stringify(id)}): ${problems}`);
+    }
+    events.push(event);
+  }
+  return events;
+}
+
+/** Where one message landed. Offsets are strings, as kafkajs reports Kafka's 64-bit offsets. */
+export interface MessagePlacement {
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Sends messages to Kafka. {@link connectSender} makes the real one; tests can pass a fake.
+ */
+export interface EventSender {
+  /** Sends `messages` to `topic` in one request; resolves with each message's placement, in order. */
+  send(topic: string, messages: Message[]): Promise<MessagePlacement[]>;
+  disconnect(): Promise<void>;
+}
+
+/** Options of {@link publishEvents}. */
+export interface PublishOptions {
+  topic: string;
+  /**
+   * Put into OpenTelemetry baggage around each send; the kafkajs instrumentation writes the headers.
+   * Empty or absent: no key (baseline traffic).
+   */
+  routingKey?: string | undefined;
+  /** Kafka message key of every event; default: the event id (spreads events over partitions). */
+  key?: string | undefined;
+  /** Extra headers on every message (never `baggage`/`traceparent`: see `RESERVED_HEADERS`). */
+  headers?: MessageHeaders;
+  /** Events per second; without it, batches of up to {@link MAX_BATCH} go out back to back. */
+  rate?: number | undefined;
+  /** Stops sending after the batch in flight (SIGINT/SIGTERM in the CLI). */
+  signal?: AbortSignal;
+  log?: PublishLog;
+}
+
+/** One sent event, as in the summary. */
+export interface PublishedEvent {
+  id: string;
+  partition: number;
+  offset: string;
+}
+
+/** Outcome of {@link publishEvents}. */
+export interface PublishResult {
+  topic: string;
+  routingKey: string | undefined;
+  requested: number;
+  sent: number;
+  /** True when the signal stopped the run before every event was sent. */
+  interrupted: boolean;
+  elapsedMs: number;
+  events: PublishedEvent[];
+}
+
+/** Thrown when a send fails; `partial` says what had been sent before. */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  constructor(
+    message: string,
+    readonly partial: PublishResult,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Kafka messages for `events`: JSON value, key, and a fresh headers object per message. */
+export function toMessages(
+  events: readonly PipelineEvent[],
+  options: Pick<PublishOptions, 'key' | 'headers'> = {},
+): Message[] {
+  return events.map((event) => ({
+    key: options.key ?? event.id,
+    value: JSON.stringify(event),
+    // One object per message: the kafkajs instrumentation injects traceparent/baggage into it in place,
+    // and each message gets its own span, so a shared object would end up with one span's traceparent.
+    headers: { ...options.headers },
+  }));
+}
+
+/**
+ * Publishes `events` through `sender`. Each send runs in a context whose baggage holds the routing key
+ * (when given), so the kafkajs instrumentation writes `traceparent` and `baggage: sd-routing-key=<key>`.
+ *
+ * Pacing with `rate`: event i (from 0) is due `i / rate` seconds after the start, on a fixed schedule, so
+ * the average rate holds even when a send is slow; the events due at a moment go out together (at most
+ * {@link MAX_BATCH} per send), and the loop sleeps until the next one is due.
+ *
+ * @throws PublishError when a send fails, with what was sent before.
+ */
+export async function publishEvents(
+  sender: EventSender,
+  events: readonly PipelineEvent[],
+  options: PublishOptions,
+): Promise<PublishResult> {
+  const { topic, rate, signal, log } = options;
+  // "" means no key, as everywhere in this project (the Kubernetes Job passes an empty ROUTING_KEY).
+  const routingKey = options.routingKey || undefined;
+  const sendContext =
+    routingKey === undefined ? context.active() : contextWithRoutingKey(context.active(), routingKey);
+  const published: PublishedEvent[] = [];
+  const start = performance.now();
+  const dueAt = (index: number) => (rate === undefined ? start : start + (index * 1000) / rate);
+  const result = (): PublishResult => ({
+    topic,
+    routingKey,
+    requested: events.length,
+    sent: published.length,
+    interrupted: published.length < events.length,
+    elapsedMs: performance.now() - start,
+    events: published,
+  });
+
+  let next = 0;
+  while (next < events.length && !signal?.aborted) {
+    const now = performance.now();
+    let end = next;
+    while (end < events.length && end - next < MAX_BATCH && dueAt(end) <= now) end++;
+    if (end === next) {
+      try {
+        await sleep(Math.max(1, dueAt(next) - now), undefined, signal ? { signal } : {});
+      } catch {
+        // Aborted: the loop condition ends the run.
+      }
+      continue;
+    }
+    // Messages are made per batch, so a large run holds each event once, not also as a message.
+    const batch = toMessages(events.slice(next, end), options);
+    let placements: MessagePlacement[];
+    try {
+      placements = await context.with(sendContext, () => sender.send(topic, batch));
+    } catch (error) {
+      throw new PublishError(
+        `sending to ${topic} failed after ${published.length} of ${events.length} events were sent: ${(error as Error).message}`,
+        result(),
+        { cause: error },
+      );
+    }
+    placements.forEach((placement, i) => {
+      published.push({ id: (events[next + i] as PipelineEvent).id, ...placement });
+    });
+    log?.debug({ topic, sent: published.length, of: events.length }, 'batch sent');
+    next = end;
+  }
+  return result();
+}
+
+/** How many events went to each partition, by partition number. */
+export function countPerPartition(events: readonly PublishedEvent[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const { partition } of events) counts.set(partition, (counts.get(partition) ?? 0) + 1);
+  return new Map([...counts].sort(([a], [b]) => a - b));
+}
+
+function ratePerSecond(result: PublishResult): number {
+  return result.sent / (Math.max(result.elapsedMs, 1) / 1000);
+}
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+/** The summary as printed by `--json`: one object scripts and tests can parse. */
+export interface PublishSummary {
+  topic: string;
+  sent: number;
+  requested: number;
+  interrupted: boolean;
+  routingKey: string | null;
+  elapsedMs: number;
+  ratePerSecond: number;
+  /** Events per partition (keys are partition numbers). */
+  partitions: Record<string, number>;
+  events: PublishedEvent[];
+}
+
+/** {@link PublishResult} as the `--json` summary. */
+export function summaryJson(result: PublishResult): PublishSummary {
+  return {
+    topic: result.topic,
+    sent: result.sent,
+    requested: result.requested,
+    interrupted: result.interrupted,
+    routingKey: result.routingKey ?? null,
+    elapsedMs: round1(result.elapsedMs),
+    ratePerSecond: round1(ratePerSecond(result)),
+    partitions: Object.fromEntries(countPerPartition(result.events)),
+    events: result.events,
+  };
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/**
+ * The human summary: one line per event up to {@link PER_EVENT_LINES} events (id, topic, partition,
+ * offset, routing key), above that the count per partition; then totals, elapsed time and rate.
+ */
+export function formatSummary(result: PublishResult): string {
+  const key = result.routingKey ?? '(none)';
+  const lines =
+    result.sent <= PER_EVENT_LINES
+      ? table([
+          ['id', 'topic', 'partition', 'offset', 'routing key'],
+          ...result.events.map((e) => [e.id, result.topic, String(e.partition), e.offset, key]),
+        ])
+      : table([
+          ['partition', 'events'],
+          ...[...countPerPartition(result.events)].map(([partition, count]) => [
+            String(partition),
+            String(count),
+          ]),
+          ['total', String(result.sent)],
+        ]);
+  const elapsed =
+    result.elapsedMs < 1000
+      ? `${Math.round(result.elapsedMs)} ms`
+      : `${(result.elapsedMs / 1000).toFixed(2)} s`;
+  const what = result.interrupted
+    ? `interrupted: sent ${result.sent} of ${result.requested} events`
+    : `sent ${result.sent} event${result.sent === 1 ? '' : 's'}`;
+  lines.push(
+    `${what} to ${result.topic} in ${elapsed} (${round1(ratePerSecond(result))} events/s), routing key ${key}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** kafkajs log levels, by name (its enum is a runtime value of the lazily loaded module). */
+const KAFKAJS_LEVEL = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
+
+/** kafkajs's DEBUG dumps every protocol request and response, so only `trace` turns it on. */
+function kafkajsLevel(level: LogLevel): number {
+  if (level === 'silent') return KAFKAJS_LEVEL.NOTHING;
+  if (level === 'fatal' || level === 'error') return KAFKAJS_LEVEL.ERROR;
+  if (level === 'warn') return KAFKAJS_LEVEL.WARN;
+  if (level === 'trace') return KAFKAJS_LEVEL.DEBUG;
+  return KAFKAJS_LEVEL.INFO;
+}
+
+/** Options of {@link connectSender}. */
+export interface ConnectOptions {
+  kafka: KafkaConfig;
+  /** Checked to exist before anything is sent (the brokers may not auto-create topics). */
+  topic: string;
+  log: PublishLog;
+  logLevel: LogLevel;
+}
+
+/** The topic does not exist; with auto-creation off, sending would only retry and fail. */
+export class TopicNotFoundError extends Error {
+  override readonly name = 'TopicNotFoundError';
+  constructor(readonly topic: string) {
+    super(`topic ${topic} does not exist (the brokers do not create topics on demand); create it first`);
+  }
+}
+
+/**
+ * Connects a kafkajs producer (default partitioner, not idempotent, no topic auto-creation, `acks: -1`
+ * on every send) and checks that `topic` exists. kafkajs logs go to `log`.
+ *
+ * kafkajs is loaded here, not at the top of this module: the OpenTelemetry kafkajs instrumentation
+ * patches kafkajs when it is first required, so start telemetry (`startTelemetry`) before calling this,
+ * or the messages carry no `traceparent`/`baggage`.
+ */
+export async function connectSender(options: ConnectOptions): Promise<EventSender> {
+  // require(), not import(): with module Node16, TypeScript emits import() as a native ESM import, and
+  // that bypasses the require hook through which the instrumentation patches kafkajs.
+  const { Kafka, Partitioners } = require('kafkajs') as typeof import('kafkajs');
+  const { log } = options;
+  // The partitioner is wrapped to note where each message goes: a produce response only gives the
+  // base offset per partition, and messages of one partition get consecutive offsets in send order.
+  const partitionOf = new WeakMap<Message, number>();
+  const createPartitioner: typeof Partitioners.DefaultPartitioner = (...args) => {
+    const partition = Partitioners.DefaultPartitioner(...args);
+    return (partitionArgs) => {
+      const chosen = partition(partitionArgs);
+      partitionOf.set(partitionArgs.message, chosen);
+      return chosen;
+    };
+  };
+  const kafka = new Kafka({
+    clientId: options.kafka.clientId,
+    brokers: options.kafka.brokers,
+    logLevel: kafkajsLevel(options.logLevel),
+    logCreator:
+      () =>
+      ({ namespace, level, log: { message, timestamp: _timestamp, ...extra } }: LogEntry) => {
+        const fields = { component: `kafkajs.${namespace}`, ...extra };
+        if (level <= KAFKAJS_LEVEL.ERROR) log.error(fields, message);
+        else if (level === KAFKAJS_LEVEL.WARN) log.warn(fields, message);
+        else if (level === KAFKAJS_LEVEL.INFO) log.info(fields, message);
+        else log.debug(fields, message);
+      },
+  });
+
+  // Checking first turns a missing topic into one clear error instead of ~10 s of retried sends.
+  const admin = kafka.admin();
+  let topics: string[];
+  try {
+    await admin.connect();
+    topics = await admin.listTopics();
+  } catch (error) {
+    throw new Error(
+      `cannot reach Kafka at ${options.kafka.brokers.join(',')} (KAFKA_BROKERS): ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  if (!topics.includes(options.topic)) throw new TopicNotFoundError(options.topic);
+
+  const producer = kafka.producer({ createPartitioner, idempotent: false, allowAutoTopicCreation: false });
+  await producer.connect();
+  return {
+    async send(topic, messages) {
+      const metadata = await producer.send({ topic, acks: -1, messages });
+      const baseOffsets = new Map(metadata.map((m) => [m.partition, m.baseOffset ?? m.offset]));
+      const sentBefore = new Map<number, bigint>();
+      return messages.map((message) => {
+        const partition = partitionOf.get(message);
+        const base = partition === undefined ? undefined : baseOffsets.get(partition);
+        if (partition === undefined || base === undefined) {
+          throw new Error(
+            `no partition/offset in the broker's response for a message (key ${String(message.key)})`,
+          );
+        }
+        const index = sentBefore.get(partition) ?? 0n;
+        sentBefore.set(partition, index + 1n);
+        return { partition, offset: (BigInt(base) + index).toString() };
+      });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
