@@ -3,6 +3,7 @@ import {
   httpSchema,
   type LoadConfigOptions,
   loadConfig,
+  type MismatchPolicy,
   type RouteserverConfig,
   routeserverSchema,
   type SignadotIdentityConfig,
@@ -13,23 +14,75 @@ import {
   temporalSchema,
 } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
+import { PRICING_VARIANTS, type PricingVariant } from './order';
 
+/** Settings that only the worker has. */
+export interface WorkerSettings {
+  /**
+   * Which behaviour of the sample domain this build runs: `standard`, or `v2` (the "pull request":
+   * a 10% discount). Configuration rather than a code change, so one image can run as either.
+   */
+  variant: PricingVariant;
+  /** What an activity that reached the wrong instance does (see `MismatchPolicy` in shared). */
+  activityMismatchPolicy: MismatchPolicy;
+  /**
+   * How long in-flight tasks may finish after SIGTERM before activities are cancelled. The process
+   * allows itself {@link SHUTDOWN_CLEANUP_MARGIN_MS} more to close connections, then exits.
+   */
+  shutdownGraceMs: number;
+}
+
+/** The worker's configuration: shared parts plus {@link WorkerSettings}. */
 export interface WorkerConfig {
   temporal: TemporalConfig;
   routeserver: RouteserverConfig;
   signadot: SignadotIdentityConfig;
+  worker: WorkerSettings;
   telemetry: TelemetryConfig;
   http: HttpConfig;
 }
 
+/**
+ * Time the process keeps after the drain for the route table, health server, connection and
+ * telemetry to close. Kubernetes' terminationGracePeriodSeconds must exceed grace + this margin.
+ */
+export const SHUTDOWN_CLEANUP_MARGIN_MS = 10_000;
+
+/** The worker's convict schema: every setting with its doc, default and environment variable. */
 export const workerSchema: Schema<WorkerConfig> = {
   temporal: temporalSchema(),
   routeserver: routeserverSchema(),
   signadot: signadotIdentitySchema({ baselineName: 'worker' }),
+  worker: {
+    variant: {
+      doc: "Behaviour of the sample order domain: 'standard', or 'v2' (10% discount; the sandbox's change).",
+      format: [...PRICING_VARIANTS],
+      default: 'standard',
+      env: 'WORKER_VARIANT',
+    },
+    activityMismatchPolicy: {
+      doc:
+        "What an activity that reached an instance that does not own it does: 'log' (run it, log and count " +
+        "the mismatch) or 'retry' (fail the attempt benignly so the owner's worker takes it).",
+      format: ['log', 'retry'],
+      default: 'log',
+      env: 'WORKER_ACTIVITY_MISMATCH_POLICY',
+    },
+    shutdownGraceMs: {
+      doc: 'After SIGTERM, how long in-flight tasks may finish before activities are cancelled, in ms.',
+      format: 'positive-ms',
+      default: 30_000,
+      env: 'WORKER_SHUTDOWN_GRACE_MS',
+    },
+  },
   telemetry: telemetrySchema({ serviceName: 'worker' }),
   http: httpSchema({ port: 8082 }),
 };
 
+/**
+ * Loads and validates the worker's configuration (defaults, then `CONFIG_FILE`, then env).
+ * @throws ConfigError naming each invalid setting and its environment variable
+ */
 export function loadWorkerConfig(options?: LoadConfigOptions): WorkerConfig {
   return loadConfig(workerSchema, options);
 }

@@ -5,19 +5,54 @@ import { ConfigError } from '@sandbox-routing/shared';
 import { assertReadmeDocumentsConfig } from '@sandbox-routing/shared/testing';
 import { loadWorkerConfig, workerSchema } from '../config';
 
+function rejects(env: Record<string, string>, setting: RegExp): void {
+  assert.throws(
+    () => loadWorkerConfig({ env }),
+    (error: unknown) => error instanceof ConfigError && setting.test(error.message),
+    JSON.stringify(env),
+  );
+}
+
 describe('worker configuration', () => {
   it('validates with no environment (local-stack defaults)', () => {
     const config = loadWorkerConfig({ env: {} });
     assert.equal(config.temporal.address, '127.0.0.1:7233');
     assert.equal(config.telemetry.serviceName, 'worker');
+    assert.equal(config.http.port, 8082);
+    assert.deepEqual(config.worker, {
+      variant: 'standard',
+      activityMismatchPolicy: 'log',
+      shutdownGraceMs: 30_000,
+    });
   });
 
   it('stops with a message naming the setting and its env var', () => {
-    assert.throws(
-      () => loadWorkerConfig({ env: { LOG_LEVEL: 'chatty' } }),
-      (error: unknown) =>
-        error instanceof ConfigError && /telemetry\.logLevel \(env LOG_LEVEL\)/.test(error.message),
+    rejects({ LOG_LEVEL: 'chatty' }, /telemetry\.logLevel \(env LOG_LEVEL\)/);
+  });
+
+  it('reads the worker settings from the environment', () => {
+    const config = loadWorkerConfig({
+      env: {
+        WORKER_VARIANT: 'v2',
+        WORKER_ACTIVITY_MISMATCH_POLICY: 'retry',
+        WORKER_SHUTDOWN_GRACE_MS: '5000',
+      },
+    });
+    assert.deepEqual(config.worker, {
+      variant: 'v2',
+      activityMismatchPolicy: 'retry',
+      shutdownGraceMs: 5000,
+    });
+  });
+
+  it('rejects unknown variants, policies and non-positive grace periods', () => {
+    rejects({ WORKER_VARIANT: 'v3' }, /worker\.variant \(env WORKER_VARIANT\)/);
+    rejects(
+      { WORKER_ACTIVITY_MISMATCH_POLICY: 'drop' },
+      /worker\.activityMismatchPolicy \(env WORKER_ACTIVITY_MISMATCH_POLICY\)/,
     );
+    rejects({ WORKER_SHUTDOWN_GRACE_MS: '0' }, /worker\.shutdownGraceMs \(env WORKER_SHUTDOWN_GRACE_MS\)/);
+    rejects({ WORKER_SHUTDOWN_GRACE_MS: 'soon' }, /worker\.shutdownGraceMs/);
   });
 
   it('is documented in the README configuration table', () => {

@@ -1,0 +1,367 @@
+/**
+ * The compiled worker against the real local stack: a baseline and a sandboxed worker process (the
+ * sandbox runs the `v2` variant), workflows started with and without door routing, metrics, sandbox
+ * teardown with the CLI, and a clean SIGTERM shutdown.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  createEvent,
+  type PipelineEvent,
+  ROUTING_WORKFLOW_INTERCEPTORS,
+  type RouteTable,
+  RoutingClientInterceptor,
+  runWithRoutingKey,
+  sandboxTaskQueue,
+  silentLogger,
+  startRouteTable,
+} from '@sandbox-routing/shared';
+import { pollUntil, stackEnv } from '@sandbox-routing/shared/testing';
+import { Client, Connection, type HistoryAndWorkflowId } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { ApprovalResult, OrderResult } from '../order';
+import type { TeardownReport } from '../sandbox-teardown';
+import { runTeardown, WorkerProcess } from './worker-process';
+
+const env = stackEnv();
+const SHARED_QUEUE = `worker-it-${randomUUID().slice(0, 8)}`;
+const SANDBOX = `wk-${randomUUID().slice(0, 8)}`;
+const SANDBOX_QUEUE = sandboxTaskQueue(SHARED_QUEUE, SANDBOX);
+const KEY = `kw${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const WORKER_BASELINE = { kind: 'Deployment', namespace: 'local', name: 'worker' };
+const GRACE_MS = 5000;
+/** Bundling the workflow code takes a few seconds; a loaded CI machine may need more. */
+const READY_TIMEOUT_MS = 90_000;
+const TWO_LINES = { items: [{ sku: 'widget', quantity: 2, unitPriceCents: 1250 }] };
+
+const workerEnv = {
+  TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
+  TEMPORAL_TASK_QUEUE: SHARED_QUEUE,
+  SIGNADOT_ROUTESERVER_URL: env.SIGNADOT_ROUTESERVER_URL,
+  ROUTESERVER_REFRESH_INTERVAL_MS: '200',
+  ROUTESERVER_UNKNOWN_KEY_REFETCH_INTERVAL_MS: '100',
+  WORKER_SHUTDOWN_GRACE_MS: String(GRACE_MS),
+  LOG_LEVEL: 'info',
+};
+const cliEnv = { TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE: SHARED_QUEUE };
+
+async function standIn(method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<void> {
+  const response = await fetch(`${env.SIGNADOT_ROUTESERVER_URL}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status >= 400 && !(method === 'DELETE' && response.status === 404)) {
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  }
+}
+
+/** The value of the decision counter for the given labels, 0 when absent. */
+function decisionCount(metrics: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels).map(([name, value]) => `${name}="${value}"`);
+  let total = 0;
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith('sandbox_routing_temporal_decisions_total{')) continue;
+    if (wanted.every((pair) => line.includes(pair))) total += Number(line.split(' ').at(-1));
+  }
+  return total;
+}
+
+function assertRanOn(result: OrderResult, instance: string, taskQueue: string): void {
+  assert.deepEqual(result.workflow, { instance, taskQueue }, 'workflow placement');
+  assert.deepEqual(
+    result.activities.map((a) => a.name),
+    ['reserveInventory', 'priceOrder', 'sendConfirmation'],
+  );
+  for (const activity of result.activities) {
+    assert.equal(activity.instance, instance, `${activity.name} ran on ${activity.instance}`);
+    assert.equal(activity.taskQueue, taskQueue, `${activity.name} ran on queue ${activity.taskQueue}`);
+    assert.equal(activity.routingKey, result.routingKey, `${activity.name} saw key ${activity.routingKey}`);
+  }
+}
+
+describe('worker processes: baseline and sandbox (v2)', () => {
+  let baseline: WorkerProcess;
+  let sandbox: WorkerProcess;
+  let connection: Connection;
+  let doorClient: Client;
+  let plainClient: Client;
+  let doorRoutes: RouteTable;
+  /** processOrder runs, replayed at the end. */
+  const recorded: string[] = [];
+
+  before(async () => {
+    // Quiet replay workers (webpack stats at INFO otherwise fill the test output).
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    await standIn('PUT', `/admin/sandboxes/${SANDBOX}`, { routingKey: KEY, forks: [WORKER_BASELINE] });
+    [baseline, sandbox] = await Promise.all([
+      WorkerProcess.start(workerEnv),
+      WorkerProcess.start({ ...workerEnv, SIGNADOT_SANDBOX_NAME: SANDBOX, WORKER_VARIANT: 'v2' }),
+    ]);
+    await Promise.all([baseline.waitReady(READY_TIMEOUT_MS), sandbox.waitReady(READY_TIMEOUT_MS)]);
+    doorRoutes = startRouteTable(
+      {
+        url: env.SIGNADOT_ROUTESERVER_URL,
+        refreshIntervalMs: 200,
+        requestTimeoutMs: 1000,
+        firstSyncTimeoutMs: 10_000,
+        unknownKeyRefetchIntervalMs: 100,
+        neverSyncedPolicy: 'default',
+      },
+      WORKER_BASELINE,
+      // Explicit: startRouteTable passes `logger: undefined` through, which overrides the table's default.
+      silentLogger,
+    );
+    connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    doorClient = new Client({
+      connection,
+      interceptors: {
+        workflow: [
+          new RoutingClientInterceptor({
+            doorRouting: { routeTable: doorRoutes, sharedQueue: SHARED_QUEUE },
+          }),
+        ],
+      },
+    });
+    plainClient = new Client({ connection, interceptors: { workflow: [new RoutingClientInterceptor()] } });
+  });
+
+  after(async () => {
+    await Promise.all([baseline?.kill(), sandbox?.kill()]);
+    await doorRoutes?.stop();
+    await connection?.close();
+    await standIn('DELETE', `/admin/sandboxes/${SANDBOX}`);
+  });
+
+  /** Starts `processOrder` as the ingress does (id `evt-<event id>`, args `[event]`) and awaits it. */
+  async function processOrder(client: Client, event: PipelineEvent, key?: string): Promise<OrderResult> {
+    const workflowId = `evt-${event.id}`;
+    const start = () =>
+      client.workflow.execute('processOrder', { taskQueue: SHARED_QUEUE, workflowId, args: [event] });
+    const result = (await (key ? runWithRoutingKey(key, start) : start())) as OrderResult;
+    recorded.push(workflowId);
+    return result;
+  }
+
+  it('door routing: an event without a key runs entirely on the baseline, priced standard', async () => {
+    const event = createEvent('order.created', TWO_LINES);
+    const result = await processOrder(doorClient, event);
+    assertRanOn(result, 'baseline', SHARED_QUEUE);
+    assert.equal(result.routingKey, null);
+    assert.equal(result.eventId, event.id);
+    assert.deepEqual(
+      [result.pricing, result.subtotalCents, result.discountCents, result.totalCents],
+      ['standard', 2500, 0, 2500],
+    );
+  });
+
+  it("door routing: an event with the sandbox's key runs entirely on the sandbox, priced v2", async () => {
+    const result = await processOrder(doorClient, createEvent('order.created', TWO_LINES), KEY);
+    assertRanOn(result, SANDBOX, SANDBOX_QUEUE);
+    assert.equal(result.routingKey, KEY);
+    assert.deepEqual(
+      [result.pricing, result.subtotalCents, result.discountCents, result.totalCents],
+      ['v2-discount', 2500, 250, 2250],
+    );
+    assert.match(result.confirmation, /10% v2 discount/);
+  });
+
+  it('without door routing: a keyed workflow started on the shared queue is redirected to the sandbox', async () => {
+    const event = createEvent('order.created', {});
+    const result = await processOrder(plainClient, event, KEY);
+    assertRanOn(result, SANDBOX, SANDBOX_QUEUE);
+    assert.equal(result.pricing, 'v2-discount');
+    const redirect = baseline
+      .logs('routing decision')
+      .find((line) => line.workflowId === `evt-${event.id}` && line.component === 'workflow-redirect');
+    assert.equal(redirect?.action, 'redirect', baseline.tail());
+    assert.equal(redirect?.routingKey, KEY);
+    assert.equal(redirect?.owner, `sandbox:${SANDBOX}`);
+    assert.equal(redirect?.taskQueue, SANDBOX_QUEUE);
+  });
+
+  it('without door routing: an event without a key stays on the baseline', async () => {
+    const result = await processOrder(plainClient, createEvent('order.created', {}));
+    assertRanOn(result, 'baseline', SHARED_QUEUE);
+    assert.deepEqual([result.pricing, result.totalCents], ['standard', 1999]);
+  });
+
+  it('/metrics exposes the routing decision counter of each instance', async () => {
+    const [baselineMetrics, sandboxMetrics] = await Promise.all([baseline.metrics(), sandbox.metrics()]);
+    assert.ok(
+      decisionCount(baselineMetrics, {
+        component: 'workflow-redirect',
+        action: 'redirect',
+        owner: `sandbox:${SANDBOX}`,
+        instance: 'baseline',
+      }) >= 1,
+      baselineMetrics,
+    );
+    assert.ok(
+      decisionCount(baselineMetrics, { component: 'activity', action: 'owned', owner: 'baseline' }) >= 6,
+    );
+    assert.ok(
+      decisionCount(sandboxMetrics, {
+        component: 'activity',
+        action: 'owned',
+        owner: `sandbox:${SANDBOX}`,
+        instance: SANDBOX,
+      }) >= 6,
+    );
+    assert.equal(decisionCount(baselineMetrics, { action: 'mismatch' }), 0);
+    assert.equal(decisionCount(sandboxMetrics, { action: 'mismatch' }), 0);
+    assert.match(baselineMetrics, /sandbox_routing_route_table_age_seconds\{[^}]*table="worker"/);
+  });
+
+  it('teardown: lists, restarts on the baseline and terminates the workflows a deleted sandbox left', async () => {
+    const restartId = `evt-approve-${randomUUID()}`;
+    const terminateId = `evt-approve-${randomUUID()}`;
+    const events = new Map<string, PipelineEvent>();
+    for (const workflowId of [restartId, terminateId]) {
+      const event = createEvent('order.approval-requested', TWO_LINES);
+      events.set(workflowId, event);
+      await runWithRoutingKey(KEY, () =>
+        doorClient.workflow.start('awaitApproval', {
+          taskQueue: SHARED_QUEUE,
+          workflowId,
+          args: [event],
+          memo: { ingestedBy: 'worker-integration-test', routingKey: KEY },
+        }),
+      );
+      // A query needs a worker to answer: the sandbox's worker has picked the workflow up.
+      await pollUntil(
+        async () => (await doorClient.workflow.getHandle(workflowId).query('approvalStatus')) === 'waiting',
+        { description: `${workflowId} waiting on the sandbox`, timeoutMs: 20_000 },
+      );
+      assert.equal((await doorClient.workflow.getHandle(workflowId).describe()).taskQueue, SANDBOX_QUEUE);
+    }
+    await standIn('DELETE', `/admin/sandboxes/${SANDBOX}`);
+
+    const listed = await pollUntil(
+      async () => {
+        const run = await runTeardown(['--sandbox', SANDBOX, '--json'], cliEnv);
+        assert.equal(run.code, 0, run.stderr);
+        const report = JSON.parse(run.stdout) as TeardownReport;
+        return report.outcomes.length === 2 ? report : undefined;
+      },
+      {
+        description: 'teardown to list both workflows (visibility is eventually consistent)',
+        timeoutMs: 20_000,
+      },
+    );
+    assert.equal(listed.taskQueue, SANDBOX_QUEUE);
+    assert.deepEqual(
+      listed.outcomes.map((o) => o.workflow.workflowId).sort(),
+      [restartId, terminateId].sort(),
+    );
+    assert.ok(listed.outcomes.every((o) => o.status === 'open' && o.workflow.type === 'awaitApproval'));
+    const originalRunId = listed.outcomes.find((o) => o.workflow.workflowId === restartId)?.workflow.runId;
+
+    const text = await runTeardown(['--sandbox', SANDBOX], cliEnv);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`2 open workflow\\(s\\) on task queue ${SANDBOX_QUEUE}`));
+
+    const dryRun = await runTeardown(
+      [
+        '--sandbox',
+        SANDBOX,
+        '--action',
+        'restart-on-baseline',
+        '--workflow-id',
+        restartId,
+        '--dry-run',
+        '--json',
+      ],
+      cliEnv,
+    );
+    assert.equal(dryRun.code, 0, dryRun.stderr);
+    assert.deepEqual(
+      (JSON.parse(dryRun.stdout) as TeardownReport).outcomes.map((o) => o.status),
+      ['would-restart'],
+    );
+    assert.equal((await doorClient.workflow.getHandle(restartId).describe()).runId, originalRunId);
+
+    const restart = await runTeardown(
+      ['--sandbox', SANDBOX, '--action', 'restart-on-baseline', '--workflow-id', restartId, '--json'],
+      cliEnv,
+    );
+    assert.equal(restart.code, 0, restart.stderr);
+    const restarted = (JSON.parse(restart.stdout) as TeardownReport).outcomes;
+    assert.equal(restarted.length, 1);
+    assert.equal(restarted[0]?.status, 'restarted', restarted[0]?.detail);
+    const handle = doorClient.workflow.getHandle(restartId);
+    const description = await handle.describe();
+    assert.equal(description.runId, restarted[0]?.newRunId);
+    assert.equal(description.taskQueue, SHARED_QUEUE);
+    assert.deepEqual(description.memo, { ingestedBy: 'worker-integration-test', routingKey: KEY });
+    const original = await doorClient.workflow.getHandle(restartId, originalRunId).fetchHistory();
+    const terminated = original.events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
+    assert.match(terminated?.reason ?? '', new RegExp(`sandbox ${SANDBOX}`));
+
+    await handle.signal('approve', { approvedBy: 'tester' });
+    const result = (await handle.result()) as ApprovalResult;
+    assertRanOn(result, 'baseline', SHARED_QUEUE);
+    assert.equal(result.routingKey, KEY, 'the restarted run kept its routing key');
+    assert.equal(result.eventId, events.get(restartId)?.id, 'the restarted run got the same input');
+    assert.equal(result.approvedBy, 'tester');
+    assert.equal(result.pricing, 'standard');
+
+    const terminate = await runTeardown(
+      ['--sandbox', SANDBOX, '--action', 'terminate', '--workflow-id', terminateId],
+      cliEnv,
+    );
+    assert.equal(terminate.code, 0, terminate.stderr);
+    assert.match(terminate.stdout, new RegExp(`${terminateId} .* terminated`));
+    const other = await doorClient.workflow.getHandle(terminateId).describe();
+    assert.equal(other.status.name, 'TERMINATED');
+
+    await pollUntil(
+      async () => {
+        const run = await runTeardown(['--sandbox', SANDBOX, '--json'], cliEnv);
+        return (JSON.parse(run.stdout) as TeardownReport).outcomes.length === 0;
+      },
+      { description: 'the sandbox to have no open workflows left', timeoutMs: 20_000 },
+    );
+  });
+
+  it('replays the recorded processOrder histories deterministically', async () => {
+    assert.ok(recorded.length >= 4);
+    const histories: HistoryAndWorkflowId[] = [];
+    for (const workflowId of recorded) {
+      // Every run of the chain, including the first run that the redirect ended by continue-as-new.
+      let runId: string | undefined = (await plainClient.workflow.getHandle(workflowId).describe()).runId;
+      while (runId) {
+        const history = await plainClient.workflow.getHandle(workflowId, runId).fetchHistory();
+        histories.push({ workflowId, history });
+        runId =
+          history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+      }
+    }
+    assert.ok(histories.length > recorded.length, 'the redirected workflow has two runs');
+    const replays = Worker.runReplayHistories(
+      {
+        workflowsPath: require.resolve('../workflows'),
+        interceptors: { workflowModules: [ROUTING_WORKFLOW_INTERCEPTORS] },
+      },
+      histories,
+    );
+    for await (const replay of replays)
+      assert.equal(replay.error, undefined, `${replay.workflowId}: ${replay.error}`);
+  });
+
+  it('SIGTERM: each worker drains and exits 0 within the grace period', async () => {
+    const [baselineExit, sandboxExit] = await Promise.all([
+      baseline.stop('SIGTERM', GRACE_MS * 3),
+      sandbox.stop('SIGTERM', GRACE_MS * 3),
+    ]);
+    for (const [name, exit, worker] of [
+      ['baseline', baselineExit, baseline],
+      ['sandbox', sandboxExit, sandbox],
+    ] as const) {
+      assert.equal(exit.code, 0, `${name} exited with ${JSON.stringify(exit)}:\n${worker.tail()}`);
+      assert.ok(exit.elapsedMs < GRACE_MS, `${name} took ${exit.elapsedMs} ms`);
+      assert.equal(worker.logs('shutdown complete').length, 1);
+    }
+  });
+});

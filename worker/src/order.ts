@@ -1,0 +1,88 @@
+/**
+ * Types of the sample order domain, shared by workflows (bundled into Temporal's workflow sandbox),
+ * activities and clients. Pure declarations and constants only: nothing here may import Node modules.
+ */
+
+/** The behaviours a worker build can run (`WORKER_VARIANT`). */
+export const PRICING_VARIANTS = ['standard', 'v2'] as const;
+/** `standard` (the baseline's behaviour) or `v2` (the sandbox's change: a 10% discount). */
+export type PricingVariant = (typeof PRICING_VARIANTS)[number];
+
+/** How an order was priced, as the result reports it: tells a baseline run from a `v2` run at a glance. */
+export type PricingName = 'standard' | 'v2-discount';
+
+/** One line of an order, as read from the event payload (`payload.items`). */
+export interface OrderLine {
+  sku: string;
+  quantity: number;
+  /** Price of one unit in cents (integers, so totals are exact). */
+  unitPriceCents: number;
+}
+
+/** Where an activity ran and which routing key it saw: every activity returns one. */
+export interface ActivityReport {
+  name: string;
+  /** `baseline` or the sandbox name of the worker that ran it. */
+  instance: string;
+  taskQueue: string;
+  /** The routing key in the activity's context (`currentRoutingKey()`), `null` without one. */
+  routingKey: string | null;
+}
+
+/** What `reserveInventory` returns. */
+export interface Reservation {
+  reservationId: string;
+  lines: OrderLine[];
+  report: ActivityReport;
+}
+
+/** What `priceOrder` returns. */
+export interface Quote {
+  pricing: PricingName;
+  subtotalCents: number;
+  discountCents: number;
+  totalCents: number;
+  report: ActivityReport;
+}
+
+/** What `sendConfirmation` returns. */
+export interface Confirmation {
+  message: string;
+  report: ActivityReport;
+}
+
+/** Where the workflow code ran, derived from its task queue. */
+export interface WorkflowPlacement {
+  /** `baseline` or the sandbox name. */
+  instance: string;
+  taskQueue: string;
+}
+
+/** What `processOrder` returns: the order's price and where each step ran. */
+export interface OrderResult {
+  eventId: string;
+  /** The routing key the workflow saw, `null` without one. */
+  routingKey: string | null;
+  workflow: WorkflowPlacement;
+  /** In execution order: reserveInventory, priceOrder, sendConfirmation. */
+  activities: ActivityReport[];
+  reservationId: string;
+  pricing: PricingName;
+  subtotalCents: number;
+  discountCents: number;
+  totalCents: number;
+  confirmation: string;
+}
+
+/** The `approve` signal's argument. */
+export interface Approval {
+  approvedBy: string;
+}
+
+/** What `awaitApproval` returns: the order result once someone approved it. */
+export interface ApprovalResult extends OrderResult {
+  approvedBy: string;
+}
+
+/** Non-retryable failure type of an order whose payload cannot be read. */
+export const INVALID_ORDER_ERROR_TYPE = 'InvalidOrder';
