@@ -108,6 +108,9 @@ export class EventHandler {
     const start = () =>
       deps.temporal.workflow.start(workflowType, {
         workflowId,
+        // Also after the first run completed: Temporal's default would start a second run of a
+        // redelivered event once the first one closed (within the namespace's retention).
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         taskQueue: deps.sharedTaskQueue,
         args: [event],
         memo: { ingestedBy: this.instance, routingKey: routingKey ?? null, eventTime: event.time },

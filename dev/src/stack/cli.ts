@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
-import { down, isUp, purge, status, up } from './stack';
+import { down, isUp, purge, status, stopService, up } from './stack';
 import { ensureKafkaJars, ensureTemporalCli } from './tools';
 
 const printAddresses = (addresses: Record<string, string>) => {
@@ -61,6 +61,16 @@ program
   .command('down')
   .description('stop the processes the stack started')
   .action(() => down());
+program
+  .command('stop')
+  .description('stop one server (kafka, temporal or routeserver); `up` starts it again')
+  .argument('<server>', 'kafka | temporal | routeserver')
+  .action(async (server: string) => {
+    if (server !== 'kafka' && server !== 'temporal' && server !== 'routeserver') {
+      throw new Error(`unknown server "${server}": kafka, temporal or routeserver`);
+    }
+    await stopService(server);
+  });
 program
   .command('status')
   .description('show each server: pid, running, ready, memory')

@@ -129,6 +129,16 @@ export async function down(): Promise<void> {
   rmSync(paths.stateFile, { force: true });
 }
 
+/** Stops one server of the stack (e.g. Temporal, for an outage test); `up` starts it again. */
+export async function stopService(name: StackService['name']): Promise<void> {
+  const state = readState();
+  const proc = state.services[name];
+  if (!proc) return;
+  await stopProcess(proc);
+  delete state.services[name];
+  writeState(state);
+}
+
 export interface ServiceStatus {
   name: string;
   pid: number | undefined;

@@ -57,7 +57,8 @@ export class RouteTable {
   private readonly syncWaiters = new Set<() => void>();
 
   constructor(options: RouteTableOptions) {
-    this.options = { logger: silentLogger, ...options };
+    // `??`, not a spread default: an explicit `logger: undefined` must not erase the fallback.
+    this.options = { ...options, logger: options.logger ?? silentLogger };
     this.baseline = options.baseline;
   }
 

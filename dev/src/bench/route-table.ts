@@ -1,0 +1,83 @@
+import { RouteserverClient, RouteTable } from '@sandbox-routing/shared';
+import { Command } from 'commander';
+import { createRouteserverStandIn } from '../routeserver/server';
+
+/**
+ * Benchmark: how many routeserver requests one route table makes per minute, at idle and during a
+ * burst of lookups of unknown keys, with the services' default settings. Prints numbers; asserts nothing.
+ */
+async function main(options: { seconds: number; rate: number }): Promise<void> {
+  const standIn = await createRouteserverStandIn({ host: '127.0.0.1', port: 0 });
+  const baseline = { kind: 'Deployment', namespace: 'local', name: 'worker' };
+  await fetch(`${standIn.url}/admin/sandboxes/pr-1`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ routingKey: 'ltj9s8scupb86', forks: [baseline] }),
+  });
+  const table = new RouteTable({
+    client: new RouteserverClient({ url: standIn.url, requestTimeoutMs: 1000 }),
+    baseline,
+    refreshIntervalMs: 2000,
+    unknownKeyRefetchIntervalMs: 500,
+    firstSyncTimeoutMs: 10_000,
+  }).start();
+  await table.waitForFirstSync();
+  const requests = async () =>
+    ((await (await fetch(`${standIn.url}/admin/requests`)).json()) as { routingRules: number }).routingRules;
+  const phase = async (name: string, load: (stop: () => boolean) => Promise<number>) => {
+    await fetch(`${standIn.url}/admin/requests`, { method: 'DELETE' });
+    const started = Date.now();
+    const deadline = started + options.seconds * 1000;
+    const lookups = await load(() => Date.now() >= deadline);
+    const elapsedMin = (Date.now() - started) / 60_000;
+    const count = await requests();
+    console.log(
+      `${name.padEnd(22)} ${(count / elapsedMin).toFixed(1).padStart(7)} requests/min  (${count} requests, ${lookups} lookups in ${(elapsedMin * 60).toFixed(1)} s)`,
+    );
+  };
+  console.log(
+    `route table, defaults: refresh 2000 ms, unknown-key refetch at most every 500 ms; ${options.seconds} s per phase`,
+  );
+  await phase('idle', async (stop) => {
+    while (!stop()) await new Promise((resolve) => setTimeout(resolve, 100));
+    return 0;
+  });
+  await phase(`burst of unknown keys`, async (stop) => {
+    let lookups = 0;
+    let latencyTotal = 0;
+    while (!stop()) {
+      const batch = Math.max(1, Math.round(options.rate / 20));
+      const started = performance.now();
+      await Promise.all(Array.from({ length: batch }, (_, i) => table.ownerOf(`unknown-${lookups + i}`)));
+      latencyTotal += performance.now() - started;
+      lookups += batch;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    console.log(
+      `  mean wait of a batch of unknown-key lookups: ${(latencyTotal / (lookups / Math.max(1, Math.round(options.rate / 20)))).toFixed(2)} ms`,
+    );
+    return lookups;
+  });
+  await phase('known keys only', async (stop) => {
+    let lookups = 0;
+    while (!stop()) {
+      for (let i = 0; i < 100; i++) await table.ownerOf('ltj9s8scupb86');
+      lookups += 100;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return lookups;
+  });
+  await table.stop();
+  await standIn.close();
+}
+
+new Command()
+  .name('bench-route-table')
+  .option('--seconds <n>', 'duration of each phase', (v) => Number(v), 20)
+  .option('--rate <n>', 'unknown-key lookups per second during the burst', (v) => Number(v), 2000)
+  .action((options: { seconds: number; rate: number }) => main(options))
+  .parseAsync()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,0 +1,306 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import type { StackEnv } from '@sandbox-routing/shared/testing';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Kafka, logLevel } from 'kafkajs';
+import { REPO_ROOT } from '../stack/paths';
+import { type ServiceProcess, startService, stopService } from './service-process';
+
+/** Where one event ended up, read back from Temporal. */
+export interface EventOutcome {
+  eventId: string;
+  workflowId: string;
+  status: string;
+  /** Memo written by the ingress: which ingress instance started it. */
+  ingestedBy: string | undefined;
+  /** From the workflow result: which worker instance ran the workflow and each activity. */
+  ranOn: string | undefined;
+  activitiesOn: string[];
+  pricing: string | undefined;
+  /** Publish (event time) to workflow close, ms. */
+  latencyMs: number | undefined;
+  result: unknown;
+}
+
+export interface PipelineOptions {
+  stack: StackEnv;
+  /** Isolated names for this run; defaults are the services' own defaults (the demo uses those). */
+  topic?: string;
+  consumerGroup?: string;
+  taskQueue?: string;
+  ingressBaseline?: string;
+  workerBaseline?: string;
+  namespace?: string;
+  logDir: string;
+  /** Extra environment for every service (e.g. a faster route refresh in tests). */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface PublishSummary {
+  topic: string;
+  sent: number;
+  events: { id: string; partition: number; offset: string }[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * The whole pipeline on the local stack, each service a real process: what the demo shows and what the
+ * end-to-end tests check. Sandboxes are registered in the routeserver stand-in, as Signadot would.
+ */
+export class Pipeline {
+  readonly topic: string;
+  readonly consumerGroup: string;
+  readonly taskQueue: string;
+  readonly ingressBaseline: string;
+  readonly workerBaseline: string;
+  readonly namespace: string;
+  readonly services: ServiceProcess[] = [];
+  private connection: Connection | undefined;
+  private client: Client | undefined;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.topic = options.topic ?? 'events';
+    this.consumerGroup = options.consumerGroup ?? 'ingress';
+    this.taskQueue = options.taskQueue ?? 'orders';
+    this.ingressBaseline = options.ingressBaseline ?? 'ingress';
+    this.workerBaseline = options.workerBaseline ?? 'worker';
+    this.namespace = options.namespace ?? 'local';
+  }
+
+  /** A pipeline with unique topic, group, queue and workload names, so tests never see each other. */
+  static async isolated(stack: StackEnv, logDir: string, env?: NodeJS.ProcessEnv): Promise<Pipeline> {
+    const id = randomUUID().slice(0, 8);
+    const pipeline = new Pipeline({
+      stack,
+      logDir,
+      env,
+      topic: `events-${id}`,
+      consumerGroup: `ingress-${id}`,
+      taskQueue: `orders-${id}`,
+      ingressBaseline: `ingress-${id}`,
+      workerBaseline: `worker-${id}`,
+    });
+    await pipeline.createTopics(3);
+    return pipeline;
+  }
+
+  get deadLetterTopic(): string {
+    return `${this.topic}.dead-letter`;
+  }
+
+  kafka(): Kafka {
+    return new Kafka({ brokers: this.options.stack.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  }
+
+  async createTopics(partitions: number): Promise<void> {
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          { topic: this.topic, numPartitions: partitions, replicationFactor: 1 },
+          { topic: this.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+        ],
+        waitForLeaders: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private serviceEnv(sandbox: string): NodeJS.ProcessEnv {
+    const { stack } = this.options;
+    return {
+      ...this.options.env,
+      KAFKA_BROKERS: stack.KAFKA_BROKERS,
+      TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
+      SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL,
+      SIGNADOT_BASELINE_NAMESPACE: this.namespace,
+      SIGNADOT_SANDBOX_NAME: sandbox,
+      TEMPORAL_TASK_QUEUE: this.taskQueue,
+      KAFKA_TOPIC: this.topic,
+      KAFKA_DEAD_LETTER_TOPIC: this.deadLetterTopic,
+    };
+  }
+
+  async startIngress(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+    const service = await startService({
+      name: `ingress-${sandbox || 'baseline'}`,
+      entry: 'ingress/dist/main.js',
+      env: {
+        ...this.serviceEnv(sandbox),
+        SIGNADOT_BASELINE_NAME: this.ingressBaseline,
+        WORKER_BASELINE_NAME: this.workerBaseline,
+        KAFKA_CONSUMER_GROUP: this.consumerGroup,
+        ...extraEnv,
+      },
+      httpPort: await freePort(),
+      logDir: this.options.logDir,
+    });
+    this.services.push(service);
+    return service;
+  }
+
+  async startWorker(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+    const service = await startService({
+      name: `worker-${sandbox || 'baseline'}`,
+      entry: 'worker/dist/main.js',
+      env: {
+        ...this.serviceEnv(sandbox),
+        SIGNADOT_BASELINE_NAME: this.workerBaseline,
+        // The fork is "the pull request": it runs the new pricing.
+        WORKER_VARIANT: sandbox ? 'v2' : 'standard',
+        ...extraEnv,
+      },
+      httpPort: await freePort(),
+      logDir: this.options.logDir,
+    });
+    this.services.push(service);
+    return service;
+  }
+
+  async stopService(service: ServiceProcess): Promise<number | null> {
+    const code = await stopService(service);
+    this.services.splice(this.services.indexOf(service), 1);
+    return code;
+  }
+
+  private async admin(method: string, adminPath: string, body?: unknown): Promise<void> {
+    const response = await fetch(`${this.options.stack.SIGNADOT_ROUTESERVER_URL}${adminPath}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok && response.status !== 404) {
+      throw new Error(`${method} ${adminPath}: ${response.status} ${await response.text()}`);
+    }
+  }
+
+  /** Registers a sandbox that forks the given workloads of this pipeline. */
+  registerSandbox(name: string, routingKey: string, forks: ('ingress' | 'worker')[]): Promise<void> {
+    return this.admin('PUT', `/admin/sandboxes/${name}`, {
+      routingKey,
+      forks: forks.map((fork) => ({
+        kind: 'Deployment',
+        namespace: this.namespace,
+        name: fork === 'ingress' ? this.ingressBaseline : this.workerBaseline,
+      })),
+    });
+  }
+
+  deleteSandbox(name: string): Promise<void> {
+    return this.admin('DELETE', `/admin/sandboxes/${name}`);
+  }
+
+  registerRouteGroup(name: string, routingKey: string, sandboxes: string[]): Promise<void> {
+    return this.admin('PUT', `/admin/routegroups/${name}`, { routingKey, sandboxes });
+  }
+
+  deleteRouteGroup(name: string): Promise<void> {
+    return this.admin('DELETE', `/admin/routegroups/${name}`);
+  }
+
+  /** Publishes with the producer CLI, as a user would; returns its JSON summary. */
+  async publish(options: { routingKey?: string; count?: number; idPrefix: string }): Promise<PublishSummary> {
+    const args = [
+      path.join(REPO_ROOT, 'producer/dist/cli.js'),
+      'publish',
+      '--json',
+      '--count',
+      String(options.count ?? 1),
+      '--id-prefix',
+      options.idPrefix,
+    ];
+    if (options.routingKey) args.push('--routing-key', options.routingKey);
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, args, {
+        env: { ...process.env, ...this.serviceEnv(''), LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.once('error', reject);
+      // 'close', not 'exit': only then has all of stdout been read.
+      child.once('close', (code) =>
+        code === 0 ? resolve(stdout) : reject(new Error(`producer exited with ${code}: ${stderr}`)),
+      );
+    });
+    return JSON.parse(output) as PublishSummary;
+  }
+
+  temporal(): Client {
+    if (!this.client) {
+      this.connection = Connection.lazy({ address: this.options.stack.TEMPORAL_ADDRESS });
+      this.client = new Client({ connection: this.connection });
+    }
+    return this.client;
+  }
+
+  /** Waits for the workflow of an event and reads where everything ran. */
+  async outcome(eventId: string, timeoutMs = 60_000): Promise<EventOutcome> {
+    const workflowId = `evt-${eventId}`;
+    const client = this.temporal();
+    const deadline = Date.now() + timeoutMs;
+    // The ingress may not have started it yet: poll for existence, then wait for the result.
+    for (;;) {
+      try {
+        const handle = client.workflow.getHandle(workflowId);
+        let timer: NodeJS.Timeout | undefined;
+        const result = (await Promise.race([
+          handle.result(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timeout')), Math.max(0, deadline - Date.now()));
+          }),
+        ]).finally(() => clearTimeout(timer))) as Record<string, unknown>;
+        const description = await handle.describe();
+        const memo = (description.memo ?? {}) as Record<string, unknown>;
+        const eventTime = typeof memo.eventTime === 'string' ? Date.parse(memo.eventTime) : undefined;
+        const workflow = result.workflow as { instance?: string } | undefined;
+        const activities = (result.activities as { instance?: string }[] | undefined) ?? [];
+        return {
+          eventId,
+          workflowId,
+          status: description.status.name,
+          ingestedBy: typeof memo.ingestedBy === 'string' ? memo.ingestedBy : undefined,
+          ranOn: workflow?.instance,
+          activitiesOn: activities.map((a) => a.instance ?? '?'),
+          pricing: typeof result.pricing === 'string' ? result.pricing : undefined,
+          latencyMs:
+            eventTime !== undefined && description.closeTime
+              ? description.closeTime.getTime() - eventTime
+              : undefined,
+          result,
+        };
+      } catch (error) {
+        if (Date.now() >= deadline)
+          throw new Error(`no result for ${workflowId} within ${timeoutMs} ms: ${String(error)}`);
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /** Stops every service it started (SIGTERM by PID, in reverse order) and closes its clients. */
+  async stop(): Promise<void> {
+    for (const service of [...this.services].reverse()) await this.stopService(service);
+    await this.connection?.close();
+  }
+}

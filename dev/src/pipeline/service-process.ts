@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pollUntil } from '@sandbox-routing/shared/testing';
+import { REPO_ROOT } from '../stack/paths';
+
+/** A service instance the harness started: one process, like one pod. */
+export interface ServiceProcess {
+  name: string;
+  httpUrl: string;
+  logFile: string;
+  child: ChildProcess;
+}
+
+export interface StartServiceOptions {
+  name: string;
+  /** Path of the compiled entry point, relative to the repository root. */
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  httpPort: number;
+  logDir: string;
+}
+
+/** Starts a service with its log in `logDir` and waits until its /readyz says ready. */
+export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
+  mkdirSync(options.logDir, { recursive: true });
+  const logFile = path.join(options.logDir, `${options.name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, options.entry)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(options.httpPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const httpUrl = `http://127.0.0.1:${options.httpPort}`;
+  await pollUntil(
+    async () => {
+      const response = await fetch(`${httpUrl}/readyz`, { signal: AbortSignal.timeout(1000) });
+      return response.ok;
+    },
+    {
+      description: `${options.name} to be ready (log: ${logFile})`,
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      abortIf: () => {
+        if (child.exitCode !== null)
+          throw new Error(`${options.name} exited with ${child.exitCode}; see ${logFile}`);
+      },
+    },
+  );
+  return { name: options.name, httpUrl, logFile, child };
+}
+
+/** SIGTERM by PID and wait for the exit; returns the exit code (SIGKILL after `graceMs`). */
+export async function stopService(service: ServiceProcess, graceMs = 35_000): Promise<number | null> {
+  const { child } = service;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Kills by PID without waiting for a graceful stop: a crash, for redelivery tests. */
+export async function killService(service: ServiceProcess): Promise<void> {
+  const { child } = service;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
