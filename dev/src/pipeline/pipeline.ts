@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import type { StackEnv } from '@sandbox-routing/shared/testing';
+import { freePort, runProcess, type StackEnv } from '@sandbox-routing/shared/testing';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '../stack/paths';
@@ -42,17 +40,6 @@ interface PublishSummary {
   topic: string;
   sent: number;
   events: { id: string; partition: number; offset: string }[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**
@@ -224,25 +211,11 @@ export class Pipeline {
       options.idPrefix,
     ];
     if (options.routingKey) args.push('--routing-key', options.routingKey);
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, args, {
-        env: { ...process.env, ...this.serviceEnv(''), LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.once('error', reject);
-      // 'close', not 'exit': only then has all of stdout been read.
-      child.once('close', (code) =>
-        code === 0 ? resolve(stdout) : reject(new Error(`producer exited with ${code}: ${stderr}`)),
-      );
+    const run = await runProcess(process.execPath, args, {
+      env: { ...this.serviceEnv(''), LOG_LEVEL: 'warn' },
     });
+    if (run.code !== 0) throw new Error(`producer exited with ${run.code}: ${run.stderr}`);
+    const output = run.stdout;
     return JSON.parse(output) as PublishSummary;
   }
 

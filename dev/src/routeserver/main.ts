@@ -3,6 +3,7 @@
  * `node dev/dist/routeserver/main.js [--host 127.0.0.1] [--port 7778] [--state-file state.yaml]`.
  * Exit codes: 0 after SIGTERM/SIGINT, 2 for invalid options or state file, 1 if it cannot start.
  */
+import { onShutdown } from '@sandbox-routing/shared';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { InitialState } from './model';
 import { createRouteserverStandIn } from './server';
@@ -51,17 +52,7 @@ async function main(argv: string[]): Promise<void> {
 
   const standIn = await createRouteserverStandIn({ host: options.host, port: options.port, initialState });
   console.log(`routeserver stand-in listening on ${standIn.url}`);
-  const stop = (): void => {
-    standIn.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('routeserver stand-in: error while closing:', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  onShutdown(() => standIn.close(), 10_000);
 }
 
 main(process.argv).catch((error: unknown) => {

@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { extractRoutingKey, headerValues, parseEvent } from '@sandbox-routing/shared';
-import { pollUntil, stackEnv } from '@sandbox-routing/shared/testing';
-import { type Admin, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import {
+  createTestTopic,
+  pollUntil,
+  type ReadMessage,
+  readMessages,
+  stackEnv,
+} from '@sandbox-routing/shared/testing';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { PublishSummary } from '../publish';
 import { type CliRun, runCli, startCli } from './run-cli';
 
@@ -14,22 +20,12 @@ const kafka = new Kafka({ clientId: 'producer-test', brokers, logLevel: logLevel
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const ROUTING_KEY = 'k7x2m9p4q1w8z';
 
-interface Consumed {
-  partition: number;
-  message: KafkaMessage;
-}
+type Consumed = ReadMessage;
 
 let admin: Admin;
 
 /** A fresh 3-partition topic (the local broker does not create topics on demand). */
-async function createTopic(): Promise<string> {
-  const topic = `producer-test-${randomUUID().slice(0, 8)}`;
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
-  return topic;
-}
+const createTopic = () => createTestTopic(brokers, 'producer-test', 3);
 
 /** Messages on `topic` per its high watermarks: exact once the CLI has exited (it sends with acks=-1). */
 async function messageCount(topic: string): Promise<number> {
@@ -38,27 +34,7 @@ async function messageCount(topic: string): Promise<number> {
 }
 
 /** Reads `count` messages from the start of `topic`, polling with a deadline. */
-async function consume(topic: string, count: number): Promise<Consumed[]> {
-  // A short fetch wait: disconnect() waits for the fetch in flight, which long-polls an idle topic.
-  const consumer = kafka.consumer({ groupId: `producer-test-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  const received: Consumed[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        received.push({ partition, message });
-      },
-    });
-    await pollUntil(() => received.length >= count, {
-      description: `${count} message(s) on ${topic}`,
-      timeoutMs: 30_000,
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return received;
-}
+const consume = (topic: string, count: number): Promise<Consumed[]> => readMessages(brokers, topic, count);
 
 function summaryOf(run: CliRun): PublishSummary {
   assert.doesNotThrow(

@@ -1,7 +1,16 @@
 /**
  * Helpers for tests and dev tooling (not part of the routing API): polling with a deadline instead of
- * sleeping, and the local stack's addresses.
+ * sleeping, the local stack's addresses, child processes, and Kafka topics to test against.
  */
+export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';
 export { DeadlineExceededError, type PollOptions, pollUntil } from './poll';
+export {
+  freePort,
+  type ProcessOptions,
+  type ProcessRun,
+  type RunningProcess,
+  runProcess,
+  startProcess,
+} from './processes';
 export { assertReadmeDocumentsConfig } from './readme';
 export { type StackEnv, stackEnv } from './stack-env';

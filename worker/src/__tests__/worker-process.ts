@@ -1,22 +1,11 @@
 /** Test helpers: the compiled worker and teardown command as child processes, as Kubernetes runs them. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { pollUntil } from '@sandbox-routing/shared/testing';
+import { freePort, pollUntil, runProcess } from '@sandbox-routing/shared/testing';
 
 const WORKER_MAIN = path.resolve(__dirname, '../main.js');
 const TEARDOWN_MAIN = path.resolve(__dirname, '../teardown.js');
-
-/** A port nobody listens on right now (the OS picks it; the worker binds it a moment later). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no port assigned');
-  return address.port;
-}
 
 /**
  * Only what the child needs: no CONFIG_FILE or settings leaking in from the developer's shell, and
@@ -148,25 +137,9 @@ export function runTeardown(
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TEARDOWN_MAIN, ...args], {
-      env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`teardown ${args.join(' ')} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.once('close', () => clearTimeout(timer));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  return runProcess(process.execPath, [TEARDOWN_MAIN, ...args], {
+    env: childEnv(env),
+    inheritEnv: false,
+    timeoutMs,
   });
 }

@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pollUntil, stackEnv } from '@sandbox-routing/shared/testing';
+import { pollUntil, readMessages, stackEnv } from '@sandbox-routing/shared/testing';
 import type { KafkaMessage } from 'kafkajs';
 import { Pipeline } from '../../pipeline/pipeline';
 import { killService } from '../../pipeline/service-process';
-import { readMessages } from '../../stack/__tests__/kafka-io';
 import { STACK_DIR } from '../../stack/paths';
 
 const stack = stackEnv();
@@ -86,11 +85,9 @@ describe('delivery guarantees end to end', () => {
 
     const outcome = await pipeline.outcome(good);
     assert.equal(outcome.status, 'COMPLETED', 'the event after the bad ones was processed');
-    const dead: KafkaMessage[] = await readMessages(
-      stack.KAFKA_BROKERS.split(','),
-      pipeline.deadLetterTopic,
-      6,
-    );
+    const dead: KafkaMessage[] = (
+      await readMessages(stack.KAFKA_BROKERS.split(','), pipeline.deadLetterTopic, 6)
+    ).map((read) => read.message);
     const reasons = dead.map((m) => m.headers?.['dead-letter-reason']?.toString()).sort();
     assert.deepEqual(reasons, [
       'bad-headers',

@@ -3,12 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stackEnv } from '@sandbox-routing/shared/testing';
+import { createTestTopic, headerStrings, readMessages, stackEnv } from '@sandbox-routing/shared/testing';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '../paths';
-import { createTestTopic, headerStrings, readMessages } from './kafka-io';
 
 const env = stackEnv();
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -31,7 +30,7 @@ describe('local stack: Kafka', () => {
       messages: [{ value: '{"id":"kafkajs"}', headers: { baggage: BAGGAGE, traceparent: TRACEPARENT } }],
     });
     await producer.disconnect();
-    const [message] = await readMessages(brokers, topic, 1);
+    const [{ message } = { message: undefined }] = await readMessages(brokers, topic, 1);
     assert.equal(message?.value?.toString(), '{"id":"kafkajs"}');
     assert.deepEqual(headerStrings(message?.headers), { baggage: BAGGAGE, traceparent: TRACEPARENT });
   });
@@ -81,7 +80,9 @@ describe('local stack: foreign producers', () => {
     assert.equal(kcat.status, 0, kcat.stderr);
 
     const messages = await readMessages(brokers, topic, 2);
-    const byId = new Map(messages.map((m) => [JSON.parse(m.value?.toString() ?? '{}').id as string, m]));
+    const byId = new Map(
+      messages.map(({ message: m }) => [JSON.parse(m.value?.toString() ?? '{}').id as string, m]),
+    );
     for (const id of ['console', 'kcat']) {
       assert.deepEqual(
         headerStrings(byId.get(id)?.headers),

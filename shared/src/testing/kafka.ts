@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { pollUntil } from '@sandbox-routing/shared/testing';
 import { type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { pollUntil } from './poll';
 
-/** A fresh single-partition topic per test file, since the local broker does not auto-create topics. */
-export async function createTestTopic(brokers: string[], prefix: string): Promise<string> {
+/** A fresh topic per test (the local broker does not auto-create topics). */
+export async function createTestTopic(brokers: string[], prefix: string, numPartitions = 1): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
   const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      topics: [{ topic, numPartitions, replicationFactor: 1 }],
       waitForLeaders: true,
     });
   } finally {
@@ -18,18 +18,26 @@ export async function createTestTopic(brokers: string[], prefix: string): Promis
   return topic;
 }
 
+/** A message read back, with its partition. */
+export interface ReadMessage {
+  partition: number;
+  message: KafkaMessage;
+}
+
 /** Reads `count` messages from the start of `topic` with kafkajs, polling with a deadline. */
-export async function readMessages(brokers: string[], topic: string, count: number): Promise<KafkaMessage[]> {
+export async function readMessages(brokers: string[], topic: string, count: number): Promise<ReadMessage[]> {
+  // A short fetch long-poll: disconnect() waits for the fetch in flight.
   const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({
     groupId: `reader-${randomUUID()}`,
+    maxWaitTimeInMs: 100,
   });
-  const received: KafkaMessage[] = [];
+  const received: ReadMessage[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
-        received.push(message);
+      eachMessage: async ({ partition, message }) => {
+        received.push({ partition, message });
       },
     });
     await pollUntil(() => received.length >= count, {
