@@ -3,7 +3,8 @@
  * `node dev/dist/routeserver/main.js [--host 127.0.0.1] [--port 7778] [--state-file state.yaml]`.
  * Exit codes: 0 after SIGTERM/SIGINT, 2 for invalid options or state file, 1 if it cannot start.
  */
-import { onShutdown } from '@sandbox-routing/shared';
+// The lean entry point: the stand-in stays small (no Temporal, Kafka or metrics libraries loaded).
+import { onShutdown } from '@sandbox-routing/shared/shutdown';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { InitialState } from './model';
 import { createRouteserverStandIn } from './server';
