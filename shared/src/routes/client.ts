@@ -62,8 +62,13 @@ export function parseRoutingRules(body: unknown): RoutingRule[] {
   });
 }
 
+/** Where a route table gets its rules: the HTTP client below, or e.g. a gRPC watch of your own. */
+export interface RoutingRulesSource {
+  getRoutingRules(filter: RoutingRulesFilter): Promise<RoutingRule[]>;
+}
+
 /** A small client of Signadot's routeserver HTTP API (the real one or the local stand-in). */
-export class RouteserverClient {
+export class RouteserverClient implements RoutingRulesSource {
   readonly url: string;
   private readonly timeoutMs: number;
 

@@ -3,6 +3,7 @@ export {
   RouteserverClient,
   type RouteserverClientOptions,
   type RoutingRulesFilter,
+  type RoutingRulesSource,
 } from './client';
 export {
   RouteserverResponseError,

@@ -1,10 +1,11 @@
-import type { RouteserverClient } from './client';
+import type { RoutingRulesSource } from './client';
 import { RouteTableNotSyncedError } from './errors';
 import { type RoutingLogger, silentLogger } from './logger';
 import { BASELINE_OWNER, type Owner, type RoutingRule, sameWorkload, type WorkloadRef } from './types';
 
 export interface RouteTableOptions {
-  client: RouteserverClient;
+  /** Usually a `RouteserverClient`. */
+  client: RoutingRulesSource;
   /** The baseline workload whose rules this table holds (one table per baseline workload). */
   baseline: WorkloadRef;
   /** Interval of the periodic refresh. */
