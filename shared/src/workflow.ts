@@ -2,6 +2,6 @@
  * Workflow-side entry point (safe inside Temporal's workflow sandbox): import from
  * `@sandbox-routing/shared/workflow` in workflow code.
  */
-export { ownerOfTaskQueue } from './routes/ownership';
+export { ownerOfTaskQueue, sharedQueueOf } from './routes/ownership';
 export { ownerLabel } from './routes/types';
 export { currentRoutingKey, interceptors } from './temporal/workflow-interceptors';

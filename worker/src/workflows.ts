@@ -8,7 +8,7 @@
  * on any build, and its result shows which instance ran it.
  */
 import type { PipelineEvent } from '@sandbox-routing/shared';
-import { currentRoutingKey, ownerOfTaskQueue } from '@sandbox-routing/shared/workflow';
+import { currentRoutingKey, ownerOfTaskQueue, sharedQueueOf } from '@sandbox-routing/shared/workflow';
 import {
   ApplicationFailure,
   condition,
@@ -36,15 +36,10 @@ const { reserveInventory, priceOrder, sendConfirmation } = proxyActivities<Order
   },
 });
 
-/**
- * Where this workflow runs. Its task queue is the shared queue (baseline) or `<shared>@<sandbox>`;
- * neither part can contain `@` (queue names are `[A-Za-z0-9._-]`, sandbox names `[a-zA-Z0-9-]`), so
- * the shared queue is whatever precedes the first `@`, and `ownerOfTaskQueue` names the owner.
- */
+/** Where this workflow runs: the shared queue (baseline) or `<shared>@<sandbox>`. */
 function placement(): WorkflowPlacement {
   const { taskQueue } = workflowInfo();
-  const at = taskQueue.indexOf('@');
-  const owner = ownerOfTaskQueue(at === -1 ? taskQueue : taskQueue.slice(0, at), taskQueue);
+  const owner = ownerOfTaskQueue(sharedQueueOf(taskQueue), taskQueue);
   return { instance: owner?.kind === 'sandbox' ? owner.sandboxName : 'baseline', taskQueue };
 }
 

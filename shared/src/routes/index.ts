@@ -22,6 +22,7 @@ export {
   type OwnershipDecision,
   ownerOfTaskQueue,
   sandboxTaskQueue,
+  sharedQueueOf,
   taskQueueOf,
 } from './ownership';
 export { RouteTable, type RouteTableOptions, type RouteTableStats } from './table';

@@ -80,6 +80,12 @@ export function taskQueueOf(sharedQueue: string, owner: Owner): string {
   return owner.kind === 'baseline' ? sharedQueue : sandboxTaskQueue(sharedQueue, owner.sandboxName);
 }
 
+/** The shared queue a task queue derives from: itself for the shared queue, the part before `@` for a sandbox's. */
+export function sharedQueueOf(taskQueue: string): string {
+  const at = taskQueue.indexOf('@');
+  return at === -1 ? taskQueue : taskQueue.slice(0, at);
+}
+
 /** The owner a task queue stands for (inverse of `taskQueueOf`); undefined for an unrelated queue. */
 export function ownerOfTaskQueue(sharedQueue: string, taskQueue: string): Owner | undefined {
   if (taskQueue === sharedQueue) return BASELINE_OWNER;
