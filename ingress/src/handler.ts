@@ -1,20 +1,18 @@
 import {
   decideOwnership,
   extractRoutingKey,
-  headerValues,
   type InstanceIdentity,
   type Logger,
+  mentionsRoutingKey,
   type NeverSyncedPolicy,
-  OT_BAGGAGE_HEADER,
   ownerLabel,
   parseEvent,
   type RouteTable,
   runWithRoutingKey,
-  UBERCTX_HEADER,
 } from '@sandbox-routing/shared';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { backOff } from 'exponential-backoff';
-import type { EachMessagePayload, IHeaders } from 'kafkajs';
+import type { EachMessagePayload } from 'kafkajs';
 import type { DeadLetterPublisher, DeadLetterReason, MessageOrigin } from './dead-letter';
 import { IngressStoppingError, isRetriableStartError } from './errors';
 import type { IngressMetrics } from './metrics';
@@ -39,18 +37,6 @@ export interface EventHandlerDeps {
 }
 
 const BACKOFF = { startingDelay: 200, maxDelay: 5000, timeMultiple: 2, jitter: 'full' as const };
-
-/** Does any carrier try to name a routing key? (Then a key we cannot read is bad input, not "no key".) */
-export function mentionsRoutingKey(headers: IHeaders | undefined): boolean {
-  const baggage = headerValues(headers, 'baggage').join(',');
-  const tracestate = headerValues(headers, 'tracestate').join(',');
-  return (
-    /(^|[,;\s])(sd-routing-key|sd-sandbox)\s*=/.test(baggage) ||
-    /(^|[,\s])sd-routing-key\s*=/.test(tracestate) ||
-    headerValues(headers, OT_BAGGAGE_HEADER).length > 0 ||
-    headerValues(headers, UBERCTX_HEADER).length > 0
-  );
-}
 
 /**
  * The ingress's per-message logic. For each event: read the routing key from the headers, decide

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RouteserverResponseError, RouteTableNotSyncedError } from '@sandbox-routing/shared';
+import {
+  mentionsRoutingKey,
+  RouteserverResponseError,
+  RouteTableNotSyncedError,
+} from '@sandbox-routing/shared';
 import { ServiceError } from '@temporalio/client';
 import { consumerGroupOf } from '../app';
 import { isRetriableStartError } from '../errors';
-import { mentionsRoutingKey } from '../handler';
 import { workflowIdFor } from '../workflows';
 
 describe('ingress domain rules', () => {

@@ -146,3 +146,18 @@ export function extractRoutingKey(headers: HeaderMap | undefined): RoutingKeyMat
     return { key: tracestate, carrier: 'tracestate' };
   return undefined;
 }
+
+/**
+ * Does any carrier try to name a routing key? When `extractRoutingKey` finds none but this is true,
+ * the key is unreadable (hostile, oversized, malformed): bad input, not "no key".
+ */
+export function mentionsRoutingKey(headers: HeaderMap | undefined): boolean {
+  const baggage = headerValues(headers, 'baggage').join(',');
+  const tracestate = headerValues(headers, 'tracestate').join(',');
+  return (
+    /(^|[,;\s])(sd-routing-key|sd-sandbox)\s*=/.test(baggage) ||
+    /(^|[,\s])sd-routing-key\s*=/.test(tracestate) ||
+    headerValues(headers, OT_BAGGAGE_HEADER).length > 0 ||
+    headerValues(headers, UBERCTX_HEADER).length > 0
+  );
+}

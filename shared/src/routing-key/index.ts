@@ -17,6 +17,7 @@ export {
   type HeaderMap,
   type HeaderValue,
   headerValues,
+  mentionsRoutingKey,
   type RoutingKeyCarrier,
   type RoutingKeyMatch,
 } from './carriers';
