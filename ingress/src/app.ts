@@ -3,6 +3,7 @@ import {
   createRegistry,
   instanceIdentity,
   type Logger,
+  lazyClientConnection,
   RoutingClientInterceptor,
   redactConfig,
   registerRouteTableMetrics,
@@ -10,7 +11,7 @@ import {
   startHealthServer,
   startRouteTable,
 } from '@sandbox-routing/shared';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { Kafka, type LogEntry, logLevel, Partitioners } from 'kafkajs';
 import { type IngressConfig, ingressSchema } from './config';
 import { DeadLetterPublisher } from './dead-letter';
@@ -64,11 +65,7 @@ export async function startIngress(config: IngressConfig): Promise<RunningIngres
   const countDecision = routingDecisionCounter(registry);
 
   // Lazy: the ingress starts (and backs off per message) even while Temporal is away.
-  const connection = Connection.lazy({
-    address: config.temporal.address,
-    tls: config.temporal.tls || undefined,
-    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
-  });
+  const connection = lazyClientConnection(config.temporal);
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,

@@ -1,6 +1,7 @@
-import { RouteserverClient, RouteTable } from '@sandbox-routing/shared';
+import { loadConfig, routeserverSchema } from '@sandbox-routing/shared';
 import { Command } from 'commander';
 import { createRouteserverStandIn } from '../routeserver/server';
+import { defaultRouteTable } from './route-defaults';
 
 /**
  * Benchmark: how many routeserver requests one route table makes per minute, at idle and during a
@@ -14,13 +15,7 @@ async function main(options: { seconds: number; rate: number }): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ routingKey: 'ltj9s8scupb86', forks: [baseline] }),
   });
-  const table = new RouteTable({
-    client: new RouteserverClient({ url: standIn.url, requestTimeoutMs: 1000 }),
-    baseline,
-    refreshIntervalMs: 2000,
-    unknownKeyRefetchIntervalMs: 500,
-    firstSyncTimeoutMs: 10_000,
-  }).start();
+  const table = defaultRouteTable(standIn.url, baseline);
   await table.waitForFirstSync();
   const requests = async () =>
     ((await (await fetch(`${standIn.url}/admin/requests`)).json()) as { routingRules: number }).routingRules;
@@ -35,8 +30,9 @@ async function main(options: { seconds: number; rate: number }): Promise<void> {
       `${name.padEnd(22)} ${(count / elapsedMin).toFixed(1).padStart(7)} requests/min  (${count} requests, ${lookups} lookups in ${(elapsedMin * 60).toFixed(1)} s)`,
     );
   };
+  const defaults = loadConfig({ routeserver: routeserverSchema() }, { env: {} }).routeserver;
   console.log(
-    `route table, defaults: refresh 2000 ms, unknown-key refetch at most every 500 ms; ${options.seconds} s per phase`,
+    `route table, defaults: refresh ${defaults.refreshIntervalMs} ms, unknown-key refetch at most every ${defaults.unknownKeyRefetchIntervalMs} ms; ${options.seconds} s per phase`,
   );
   await phase('idle', async (stop) => {
     while (!stop()) await new Promise((resolve) => setTimeout(resolve, 100));

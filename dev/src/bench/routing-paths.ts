@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   createRoutingWorker,
-  RouteserverClient,
-  RouteTable,
+  type RouteTable,
   RoutingClientInterceptor,
   runWithRoutingKey,
 } from '@sandbox-routing/shared';
@@ -11,6 +10,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { Command } from 'commander';
 import { createRouteserverStandIn } from '../routeserver/server';
 import { down, isUp, up } from '../stack/stack';
+import { defaultRouteTable } from './route-defaults';
 
 /**
  * Benchmark: start-to-completion time of a one-activity workflow on three paths, with a baseline and a
@@ -36,14 +36,7 @@ async function main(options: { count: number }): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ routingKey: key, forks: [baseline] }),
   });
-  const table = () =>
-    new RouteTable({
-      client: new RouteserverClient({ url: standIn.url, requestTimeoutMs: 1000 }),
-      baseline,
-      refreshIntervalMs: 2000,
-      unknownKeyRefetchIntervalMs: 500,
-      firstSyncTimeoutMs: 10_000,
-    }).start();
+  const table = () => defaultRouteTable(standIn.url, baseline);
   const sharedQueue = `bench-${randomUUID().slice(0, 8)}`;
   const tables = [table(), table(), table()];
   const native = await NativeConnection.connect({ address: stack.TEMPORAL_ADDRESS });

@@ -23,6 +23,13 @@ function percentile(values: number[], p: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** The ingress, the workflow and every activity ran on the instance the routing key selects. */
+function ranWhereExpected(r: Row): boolean {
+  return (
+    r.ingestedBy === r.expected && r.ranOn === r.expected && r.activitiesOn.every((a) => a === r.expected)
+  );
+}
+
 function printTable(rows: Row[]): void {
   const header = [
     'event',
@@ -36,8 +43,7 @@ function printTable(rows: Row[]): void {
     '',
   ];
   const lines = rows.map((r) => {
-    const ok =
-      r.ingestedBy === r.expected && r.ranOn === r.expected && r.activitiesOn.every((a) => a === r.expected);
+    const ok = ranWhereExpected(r);
     return [
       r.eventId,
       r.routingKey || '(none)',
@@ -128,10 +134,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
 
   console.log('');
   printTable(rows);
-  const wrong = rows.filter(
-    (r) =>
-      r.ingestedBy !== r.expected || r.ranOn !== r.expected || r.activitiesOn.some((a) => a !== r.expected),
-  );
+  const wrong = rows.filter((r) => !ranWhereExpected(r));
   for (const [label, filter] of [
     ['baseline', (r: Row) => r.expected === 'baseline'],
     ['sandbox', (r: Row) => r.expected !== 'baseline'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { freePort, runProcess, type StackEnv } from '@sandbox-routing/shared/testing';
+import { freePort, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/shared/testing';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '../stack/paths';
@@ -230,45 +230,39 @@ export class Pipeline {
   /** Waits for the workflow of an event and reads where everything ran. */
   async outcome(eventId: string, timeoutMs = 60_000): Promise<EventOutcome> {
     const workflowId = `evt-${eventId}`;
-    const client = this.temporal();
-    const deadline = Date.now() + timeoutMs;
-    // The ingress may not have started it yet: poll for existence, then wait for the result.
-    for (;;) {
-      try {
-        const handle = client.workflow.getHandle(workflowId);
-        let timer: NodeJS.Timeout | undefined;
-        const result = (await Promise.race([
-          handle.result(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('timeout')), Math.max(0, deadline - Date.now()));
-          }),
-        ]).finally(() => clearTimeout(timer))) as Record<string, unknown>;
-        const description = await handle.describe();
-        const memo = (description.memo ?? {}) as Record<string, unknown>;
-        const eventTime = typeof memo.eventTime === 'string' ? Date.parse(memo.eventTime) : undefined;
-        const workflow = result.workflow as { instance?: string } | undefined;
-        const activities = (result.activities as { instance?: string }[] | undefined) ?? [];
-        return {
-          eventId,
-          workflowId,
-          status: description.status.name,
-          ingestedBy: typeof memo.ingestedBy === 'string' ? memo.ingestedBy : undefined,
-          ranOn: workflow?.instance,
-          activitiesOn: activities.map((a) => a.instance ?? '?'),
-          pricing: typeof result.pricing === 'string' ? result.pricing : undefined,
-          latencyMs:
-            eventTime !== undefined && description.closeTime
-              ? description.closeTime.getTime() - eventTime
-              : undefined,
-          result,
-        };
-      } catch (error) {
-        if (Date.now() >= deadline)
-          throw new Error(`no result for ${workflowId} within ${timeoutMs} ms: ${String(error)}`);
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    const handle = this.temporal().workflow.getHandle(workflowId);
+    // The ingress may not have started it yet: poll until it exists, then until it has closed.
+    const description = await pollUntil(
+      async () => {
+        try {
+          const now = await handle.describe();
+          return now.closeTime ? now : undefined;
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) return undefined;
+          throw error;
+        }
+      },
+      { description: `workflow ${workflowId} to complete`, timeoutMs, intervalMs: 50 },
+    );
+    const result = (await handle.result()) as Record<string, unknown>;
+    const memo = (description.memo ?? {}) as Record<string, unknown>;
+    const eventTime = typeof memo.eventTime === 'string' ? Date.parse(memo.eventTime) : undefined;
+    const workflow = result.workflow as { instance?: string } | undefined;
+    const activities = (result.activities as { instance?: string }[] | undefined) ?? [];
+    return {
+      eventId,
+      workflowId,
+      status: description.status.name,
+      ingestedBy: typeof memo.ingestedBy === 'string' ? memo.ingestedBy : undefined,
+      ranOn: workflow?.instance,
+      activitiesOn: activities.map((a) => a.instance ?? '?'),
+      pricing: typeof result.pricing === 'string' ? result.pricing : undefined,
+      latencyMs:
+        eventTime !== undefined && description.closeTime
+          ? description.closeTime.getTime() - eventTime
+          : undefined,
+      result,
+    };
   }
 
   /** Stops every service it started (SIGTERM by PID, in reverse order) and closes its clients. */

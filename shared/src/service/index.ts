@@ -3,4 +3,4 @@ export { createLogger, type Logger } from './logger';
 export { createRegistry, registerRouteTableMetrics, routingDecisionCounter } from './metrics';
 export { instanceIdentity, startRouteTable } from './route-table';
 export { onShutdown } from './shutdown';
-export { connectClient, connectWorker } from './temporal-connection';
+export { connectClient, connectWorker, lazyClientConnection } from './temporal-connection';

@@ -15,6 +15,14 @@ export function connectClient(config: TemporalConfig): Promise<Connection> {
   return Connection.connect(options(config));
 }
 
+/**
+ * A client connection that connects on first use: a service can start (and back off per request)
+ * while Temporal is away, instead of failing at start-up.
+ */
+export function lazyClientConnection(config: TemporalConfig): Connection {
+  return Connection.lazy(options(config));
+}
+
 /** A worker connection from the Temporal settings. */
 export function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
   return NativeConnection.connect(options(config));

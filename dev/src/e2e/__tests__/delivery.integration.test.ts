@@ -105,8 +105,8 @@ describe('delivery guarantees end to end', () => {
       assert.ok((message.headers?.['dead-letter-detail']?.toString() ?? '').length > 0);
       assert.ok(message.value && message.value.length > 0, 'the original value is kept');
     }
-    // A hostile header never reaches a log line unescaped (JSON logs escape CR/LF).
-    assert.doesNotMatch(readFileSync(ingress.logFile, 'utf8'), /\r\nX-Injected/);
+    // Untrusted header content is never echoed into the logs, escaped or not: only the key, once valid.
+    assert.doesNotMatch(readFileSync(ingress.logFile, 'utf8'), /X-Injected|kkkkkkkkkk/);
     await pipeline.stopService(ingress);
   });
 

@@ -1,6 +1,5 @@
 /** Test helpers for the routeserver stand-in: start/stop, HTTP shortcuts, polling, child processes. */
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createRouteserverStandIn, type RouteserverStandInOptions } from '../server';
@@ -65,18 +64,7 @@ export function ruleTexts(reply: Reply): string[] {
   return rules.map(ruleText);
 }
 
-/** A port that was free a moment ago (the OS picks it; we release it for the child to take). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort } from '@sandbox-routing/shared/testing';
 
 /** Polls `check` until it returns true, failing after `timeoutMs`. Errors from `check` count as "not yet". */
 export async function waitUntil(
