@@ -20,6 +20,7 @@ ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=fals
 # Every workspace's package.json is needed for `npm ci`, dev/ included (it is in the lockfile).
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY shared/package.json shared/
+COPY testkit/package.json testkit/
 COPY dev/package.json dev/
 COPY producer/package.json producer/
 COPY ingress/package.json ingress/
@@ -27,6 +28,9 @@ COPY worker/package.json worker/
 RUN --mount=type=cache,target=/root/.npm npm ci
 COPY shared/tsconfig.json shared/
 COPY shared/src shared/src
+# testkit: the services' tests import it, and tsc builds a project's tests with it.
+COPY testkit/tsconfig.json testkit/
+COPY testkit/src testkit/src
 COPY producer/tsconfig.json producer/
 COPY producer/src producer/src
 COPY ingress/tsconfig.json ingress/
@@ -45,6 +49,7 @@ WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
+COPY testkit/package.json testkit/
 COPY dev/package.json dev/
 COPY producer/package.json producer/
 COPY ingress/package.json ingress/

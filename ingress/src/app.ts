@@ -2,6 +2,7 @@ import {
   createLogger,
   createRegistry,
   instanceIdentity,
+  instanceLabel,
   type Logger,
   lazyClientConnection,
   RoutingClientInterceptor,
@@ -43,7 +44,7 @@ export function consumerGroupOf(group: string, sandboxName: string): string {
 /** Wires and starts the ingress: route tables, Temporal client, Kafka consumer, health server. */
 export async function startIngress(config: IngressConfig): Promise<RunningIngress> {
   const identity = instanceIdentity(config.signadot);
-  const instance = identity.sandboxName || 'baseline';
+  const instance = instanceLabel(identity.sandboxName);
   const logger = createLogger(config.telemetry, config.signadot);
   const groupId = consumerGroupOf(config.kafka.consumerGroup, identity.sandboxName);
   logger.info({ config: redactConfig(ingressSchema, config), groupId }, 'ingress starting');

@@ -2,6 +2,7 @@ import {
   decideOwnership,
   extractRoutingKey,
   type InstanceIdentity,
+  instanceLabel,
   type Logger,
   mentionsRoutingKey,
   type NeverSyncedPolicy,
@@ -47,7 +48,7 @@ export class EventHandler {
   private readonly instance: string;
 
   constructor(private readonly deps: EventHandlerDeps) {
-    this.instance = deps.identity.sandboxName || 'baseline';
+    this.instance = instanceLabel(deps.identity.sandboxName);
   }
 
   async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {

@@ -3,5 +3,5 @@
  * `@sandbox-routing/shared/workflow` in workflow code.
  */
 export { ownerOfTaskQueue, sharedQueueOf } from './routes/ownership';
-export { ownerLabel } from './routes/types';
+export { BASELINE_LABEL, ownerLabel } from './routes/types';
 export { currentRoutingKey, interceptors } from './temporal/workflow-interceptors';

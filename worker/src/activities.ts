@@ -42,11 +42,6 @@ const MAX_QUANTITY = 1000;
 const MAX_UNIT_PRICE_CENTS = 10_000_000;
 const SKU = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** `baseline` for the baseline instance, else its sandbox name: how results name an instance. */
-export function instanceLabel(sandboxName: string): string {
-  return sandboxName || 'baseline';
-}
-
 function invalidOrder(eventId: string, problem: string): ApplicationFailure {
   // Retrying cannot fix a payload, so fail the workflow at once instead of retrying forever.
   return ApplicationFailure.nonRetryable(`order ${eventId}: ${problem}`, INVALID_ORDER_ERROR_TYPE);
@@ -104,7 +99,7 @@ function formatCents(cents: number): string {
 
 /** Who the activities run as and which behaviour they implement. */
 export interface OrderActivityOptions {
-  /** This worker's instance label (see {@link instanceLabel}). */
+  /** This worker's instance label (`instanceLabel` of shared: `baseline` or the sandbox name). */
   instance: string;
   /** The behaviour this worker runs (`WORKER_VARIANT`). */
   variant: PricingVariant;

@@ -4,6 +4,8 @@
  * The `teardown` command (teardown.ts) is the CLI around them.
  */
 import {
+  BASELINE_LABEL,
+  isSandboxName,
   ROUTING_KEY_SEARCH_ATTRIBUTE,
   routingKeyFromTemporalHeaders,
   SANDBOX_SEARCH_ATTRIBUTE,
@@ -72,7 +74,6 @@ export interface TeardownReport {
 }
 
 /* Both end up inside a visibility query: only the characters their own formats allow get in. */
-const SANDBOX_NAME = /^(?=.{1,30}$)[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 const QUEUE_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 
 /**
@@ -82,8 +83,7 @@ const QUEUE_NAME = /^[A-Za-z0-9._-]{1,249}$/;
  * @throws TypeError when a name could not be a sandbox or queue name (and might inject query syntax)
  */
 export function sandboxWorkflowsQuery(sharedQueue: string, sandboxName: string): string {
-  if (!SANDBOX_NAME.test(sandboxName))
-    throw new TypeError(`not a sandbox name: ${JSON.stringify(sandboxName)}`);
+  if (!isSandboxName(sandboxName)) throw new TypeError(`not a sandbox name: ${JSON.stringify(sandboxName)}`);
   if (!QUEUE_NAME.test(sharedQueue))
     throw new TypeError(`not a task queue name: ${JSON.stringify(sharedQueue)}`);
   return `TaskQueue = '${sandboxTaskQueue(sharedQueue, sandboxName)}' AND ExecutionStatus = 'Running'`;
@@ -198,7 +198,7 @@ export class SandboxTeardown {
         // Only our own attributes: system-managed ones (BuildIds, …) cannot be set by a client.
         typedSearchAttributes: [
           ...(routingKey ? [{ key: ROUTING_KEY_SEARCH_ATTRIBUTE, value: routingKey }] : []),
-          ...(recordedSandbox ? [{ key: SANDBOX_SEARCH_ATTRIBUTE, value: 'baseline' }] : []),
+          ...(recordedSandbox ? [{ key: SANDBOX_SEARCH_ATTRIBUTE, value: BASELINE_LABEL }] : []),
         ],
         // The run just terminated closed this id; an original REJECT_DUPLICATE must not block reuse.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',

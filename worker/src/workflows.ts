@@ -8,7 +8,13 @@
  * on any build, and its result shows which instance ran it.
  */
 import type { PipelineEvent } from '@sandbox-routing/shared';
-import { currentRoutingKey, ownerOfTaskQueue, sharedQueueOf } from '@sandbox-routing/shared/workflow';
+import {
+  BASELINE_LABEL,
+  currentRoutingKey,
+  ownerLabel,
+  ownerOfTaskQueue,
+  sharedQueueOf,
+} from '@sandbox-routing/shared/workflow';
 import {
   ApplicationFailure,
   condition,
@@ -40,7 +46,7 @@ const { reserveInventory, priceOrder, sendConfirmation } = proxyActivities<Order
 function placement(): WorkflowPlacement {
   const { taskQueue } = workflowInfo();
   const owner = ownerOfTaskQueue(sharedQueueOf(taskQueue), taskQueue);
-  return { instance: owner?.kind === 'sandbox' ? owner.sandboxName : 'baseline', taskQueue };
+  return { instance: owner ? ownerLabel(owner) : BASELINE_LABEL, taskQueue };
 }
 
 function assertOrderEvent(event: PipelineEvent | undefined): asserts event is PipelineEvent {

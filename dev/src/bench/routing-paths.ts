@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   createRoutingWorker,
+  instanceLabel,
   type RouteTable,
   RoutingClientInterceptor,
   runWithRoutingKey,
@@ -47,7 +48,7 @@ async function main(options: { count: number }): Promise<void> {
         {
           connection: native,
           workflowsPath: require.resolve('./fixtures/bench-workflows'),
-          activities: { whoRanMe: async () => sandboxName || 'baseline' },
+          activities: { whoRanMe: async () => instanceLabel(sandboxName) },
         },
         { identity: { baseline, sandboxName }, routeTable: tables[i] as RouteTable, sharedQueue },
       ),

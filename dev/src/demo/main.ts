@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { instanceLabel } from '@sandbox-routing/shared';
 import { Command } from 'commander';
 import { type EventOutcome, Pipeline } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
@@ -107,7 +108,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
   for (const sandbox of ['', ...SANDBOXES.map((s) => s.name)]) {
     const worker = await pipeline.startWorker(sandbox);
     const ingress = await pipeline.startIngress(sandbox);
-    console.log(`  ${sandbox || 'baseline'}: worker ${worker.httpUrl}, ingress ${ingress.httpUrl}`);
+    console.log(`  ${instanceLabel(sandbox)}: worker ${worker.httpUrl}, ingress ${ingress.httpUrl}`);
   }
 
   const mix: { routingKey: string; expected: string }[] = [

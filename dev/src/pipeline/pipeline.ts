@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { freePort, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/shared/testing';
+import { instanceLabel } from '@sandbox-routing/shared';
+import { freePort, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { REPO_ROOT } from '../stack/paths';
@@ -124,7 +125,7 @@ export class Pipeline {
 
   async startIngress(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const service = await startService({
-      name: `ingress-${sandbox || 'baseline'}`,
+      name: `ingress-${instanceLabel(sandbox)}`,
       entry: 'ingress/dist/main.js',
       env: {
         ...this.serviceEnv(sandbox),
@@ -142,7 +143,7 @@ export class Pipeline {
 
   async startWorker(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const service = await startService({
-      name: `worker-${sandbox || 'baseline'}`,
+      name: `worker-${instanceLabel(sandbox)}`,
       entry: 'worker/dist/main.js',
       env: {
         ...this.serviceEnv(sandbox),

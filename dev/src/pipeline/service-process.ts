@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { pollUntil } from '@sandbox-routing/shared/testing';
+import { pollUntil } from '@sandbox-routing/testkit';
 import { REPO_ROOT } from '../stack/paths';
 
 /** A service instance the harness started: one process, like one pod. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { pollUntil } from '@sandbox-routing/shared/testing';
+import { pollUntil } from '@sandbox-routing/testkit';
 
 /** A process the stack started: enough to find it again and to be sure it is still ours. */
 export interface ManagedProcess {

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { pollUntil } from '@sandbox-routing/shared/testing';
+import { pollUntil } from '@sandbox-routing/testkit';
 import { paths, STACK_DIR } from './paths';
 import { isOurs, type ManagedProcess, residentMiB, startDetached, stopProcess, tail } from './processes';
 import { kafkaService, routeserverService, type StackService, temporalService } from './services';

@@ -8,7 +8,7 @@ import {
   type ReadMessage,
   readMessages,
   stackEnv,
-} from '@sandbox-routing/shared/testing';
+} from '@sandbox-routing/testkit';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { PublishSummary } from '../publish';
 import { type CliRun, runCli, startCli } from './run-cli';

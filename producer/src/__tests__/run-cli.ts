@@ -1,10 +1,5 @@
 import path from 'node:path';
-import {
-  type ProcessRun,
-  type RunningProcess,
-  runProcess,
-  startProcess,
-} from '@sandbox-routing/shared/testing';
+import { type ProcessRun, type RunningProcess, runProcess, startProcess } from '@sandbox-routing/testkit';
 
 /** The compiled CLI, as the Kubernetes Job runs it. */
 export const CLI = path.resolve(__dirname, '../cli.js');

@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { isSandboxName } from '../routes/types';
 
 /**
  * Custom convict formats used by the schemas. Registered once, on import of this module.
@@ -18,8 +19,6 @@ export function isHostPort(value: string): boolean {
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** DNS-1123 subdomain: what Kubernetes accepts for a Deployment name. */
 export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** Signadot sandbox names: a letter, then letters, digits and dashes, at most 30 bytes. */
-export const SANDBOX_NAME = /^(?=.{1,30}$)[a-zA-Z]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 
 function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(message);
@@ -95,8 +94,8 @@ export function registerFormats(): void {
     'sandbox-name': {
       validate(value: unknown) {
         assert(
-          typeof value === 'string' && (value === '' || SANDBOX_NAME.test(value)),
-          'must be empty (baseline) or a Signadot sandbox name (a letter, then letters, digits, "-"; at most 30)',
+          typeof value === 'string' && (value === '' || isSandboxName(value)),
+          'must be empty (baseline) or a Signadot sandbox name (a letter, then letters, digits, "-"; at most 30; not "baseline")',
         );
       },
     },

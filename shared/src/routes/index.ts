@@ -27,10 +27,16 @@ export {
 } from './ownership';
 export { RouteTable, type RouteTableOptions, type RouteTableStats } from './table';
 export {
+  BASELINE_LABEL,
   BASELINE_OWNER,
+  instanceLabel,
+  isSandboxName,
   type Owner,
+  ownerFromLabel,
   ownerLabel,
+  ownerOfSandboxName,
   type RoutingRule,
+  SANDBOX_NAME,
   sameWorkload,
   type WorkloadRef,
 } from './types';

@@ -1,7 +1,7 @@
 import type { NeverSyncedPolicy } from '../config';
 import { RouteTableNotSyncedError } from './errors';
 import type { RouteTable } from './table';
-import { BASELINE_OWNER, type Owner, type WorkloadRef } from './types';
+import { BASELINE_OWNER, type Owner, ownerOfSandboxName, type WorkloadRef } from './types';
 
 /** Who this running instance is: its baseline workload, and its sandbox when it is a fork. */
 export interface InstanceIdentity {
@@ -12,7 +12,7 @@ export interface InstanceIdentity {
 
 /** The owner an instance stands for: the baseline, or its sandbox. */
 export function instanceOwner(identity: InstanceIdentity): Owner {
-  return identity.sandboxName ? { kind: 'sandbox', sandboxName: identity.sandboxName } : BASELINE_OWNER;
+  return ownerOfSandboxName(identity.sandboxName);
 }
 
 /** True when `owner` is this instance. */

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { SignadotIdentityConfig, TelemetryConfig } from '../config';
+import { instanceLabel } from '../routes/types';
 
 /**
  * Structured JSON logs (pino). Every line names the service and the instance (`baseline` or the
@@ -10,7 +11,7 @@ export function createLogger(telemetry: TelemetryConfig, identity?: SignadotIden
     level: telemetry.logLevel,
     base: {
       service: telemetry.serviceName,
-      ...(identity ? { instance: identity.sandboxName || 'baseline' } : {}),
+      ...(identity ? { instance: instanceLabel(identity.sandboxName) } : {}),
     },
     timestamp: pino.stdTimeFunctions.isoTime,
   });

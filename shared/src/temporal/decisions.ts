@@ -5,7 +5,7 @@ export interface RoutingDecisionEvent {
   /** `start`: placed at the door; `redirect`: moved on its first task; `owned` / `mismatch`: activity check. */
   action: 'start' | 'redirect' | 'stay' | 'owned' | 'mismatch';
   routingKey: string | undefined;
-  /** `baseline` or `sandbox:<name>`. */
+  /** `baseline` or the sandbox name (`ownerLabel`). */
   owner: string;
   taskQueue: string;
   workflowId?: string;

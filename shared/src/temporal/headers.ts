@@ -18,7 +18,7 @@ export const RESOLVE_QUEUE_ACTIVITY = '__sandboxRoutingResolveQueue';
 export interface ResolvedQueue {
   /** The task queue of the instance that owns the key. */
   ownerQueue: string;
-  /** `baseline` or `sandbox:<name>`, for logs and workflow results. */
+  /** `baseline` or the sandbox name (`ownerLabel`), for logs and workflow results. */
   owner: string;
 }
 

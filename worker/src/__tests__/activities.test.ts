@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runWithRoutingKey } from '@sandbox-routing/shared';
+import { instanceLabel, runWithRoutingKey } from '@sandbox-routing/shared';
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   createOrderActivities,
-  instanceLabel,
   LIST_PRICE_CENTS,
   orderLinesOf,
   priceLines,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@sandbox-routing/shared';
-import { assertReadmeDocumentsConfig } from '@sandbox-routing/shared/testing';
+import { assertReadmeDocumentsConfig } from '@sandbox-routing/testkit';
 import { loadWorkerConfig, workerSchema } from '../config';
 
 function rejects(env: Record<string, string>, setting: RegExp): void {

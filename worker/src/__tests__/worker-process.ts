@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, pollUntil, runProcess } from '@sandbox-routing/shared/testing';
+import { freePort, pollUntil, runProcess } from '@sandbox-routing/testkit';
 
 const WORKER_MAIN = path.resolve(__dirname, '../main.js');
 const TEARDOWN_MAIN = path.resolve(__dirname, '../teardown.js');

@@ -17,7 +17,7 @@ import {
   silentLogger,
   startRouteTable,
 } from '@sandbox-routing/shared';
-import { pollUntil, stackEnv } from '@sandbox-routing/shared/testing';
+import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, type HistoryAndWorkflowId } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { ApprovalResult, OrderResult } from '../order';
@@ -177,7 +177,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
       .find((line) => line.workflowId === `evt-${event.id}` && line.component === 'workflow-redirect');
     assert.equal(redirect?.action, 'redirect', baseline.tail());
     assert.equal(redirect?.routingKey, KEY);
-    assert.equal(redirect?.owner, `sandbox:${SANDBOX}`);
+    assert.equal(redirect?.owner, SANDBOX);
     assert.equal(redirect?.taskQueue, SANDBOX_QUEUE);
   });
 
@@ -193,7 +193,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
       decisionCount(baselineMetrics, {
         component: 'workflow-redirect',
         action: 'redirect',
-        owner: `sandbox:${SANDBOX}`,
+        owner: SANDBOX,
         instance: 'baseline',
       }) >= 1,
       baselineMetrics,
@@ -205,7 +205,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
       decisionCount(sandboxMetrics, {
         component: 'activity',
         action: 'owned',
-        owner: `sandbox:${SANDBOX}`,
+        owner: SANDBOX,
         instance: SANDBOX,
       }) >= 6,
     );

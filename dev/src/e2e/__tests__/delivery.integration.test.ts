@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pollUntil, readMessages, stackEnv } from '@sandbox-routing/shared/testing';
+import { pollUntil, readMessages, stackEnv } from '@sandbox-routing/testkit';
 import type { KafkaMessage } from 'kafkajs';
 import { Pipeline } from '../../pipeline/pipeline';
 import { killService } from '../../pipeline/service-process';

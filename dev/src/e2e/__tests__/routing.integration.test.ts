@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pollUntil, stackEnv } from '@sandbox-routing/shared/testing';
+import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
 import type { Client } from '@temporalio/client';
 import { type EventOutcome, Pipeline } from '../../pipeline/pipeline';
 import { REPO_ROOT, STACK_DIR } from '../../stack/paths';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pollUntil, stackEnv } from '@sandbox-routing/shared/testing';
+import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
 import { Pipeline } from '../../pipeline/pipeline';
 import { STACK_DIR } from '../../stack/paths';
 import { stopService, up } from '../../stack/stack';

@@ -64,7 +64,7 @@ export function ruleTexts(reply: Reply): string[] {
   return rules.map(ruleText);
 }
 
-export { freePort } from '@sandbox-routing/shared/testing';
+export { freePort } from '@sandbox-routing/testkit';
 
 /** Polls `check` until it returns true, failing after `timeoutMs`. Errors from `check` count as "not yet". */
 export async function waitUntil(

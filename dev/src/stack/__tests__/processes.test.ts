@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { pollUntil } from '@sandbox-routing/shared/testing';
+import { pollUntil } from '@sandbox-routing/testkit';
 import { isOurs, startDetached, stopProcess } from '../processes';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'stack-proc-'));

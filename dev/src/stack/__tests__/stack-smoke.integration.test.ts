@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTestTopic, headerStrings, readMessages, stackEnv } from '@sandbox-routing/shared/testing';
+import { createTestTopic, headerStrings, readMessages, stackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Kafka, logLevel } from 'kafkajs';

@@ -96,12 +96,12 @@ describe('client interceptor (plain objects)', () => {
       placed.typedSearchAttributes.map((p) => [p.key.name, p.value]),
       [
         ['SignadotRoutingKey', 'k-door'],
-        ['SignadotSandbox', 'sandbox:pr-7'],
+        ['SignadotSandbox', 'pr-7'],
       ],
     );
     assert.deepEqual(
       decisions.map((d) => [d.component, d.owner, d.taskQueue]),
-      [['client', 'sandbox:pr-7', 'orders@pr-7']],
+      [['client', 'pr-7', 'orders@pr-7']],
     );
 
     await client.startWithDetails({ workflowType: 't', headers: {}, options: options('other-queue') }, next);
@@ -176,7 +176,7 @@ describe('activity interceptor (plain objects)', () => {
     assert.equal(result.keyInside, 'k-act', 'activity code (and its outgoing calls) see the key');
     assert.deepEqual(
       result.decisions.map((d) => [d.action, d.owner]),
-      [['owned', 'sandbox:pr-7']],
+      [['owned', 'pr-7']],
     );
   });
 
@@ -184,7 +184,7 @@ describe('activity interceptor (plain objects)', () => {
     const onBaseline = await run({ sandboxName: '', headers: keyed('k-act') });
     assert.deepEqual(
       onBaseline.decisions.map((d) => [d.action, d.owner]),
-      [['mismatch', 'sandbox:pr-7']],
+      [['mismatch', 'pr-7']],
     );
     const keyless = await run({ sandboxName: '', headers: {} });
     assert.deepEqual(

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pollUntil } from '../../testing';
+import { pollUntil } from '@sandbox-routing/testkit';
 
-/** The routeserver stand-in's compiled CLI (built by `tsc -b`, which builds dev after shared). */
-const STAND_IN_MAIN = path.resolve(__dirname, '../../../../dev/dist/routeserver/main.js');
+/** The routeserver stand-in's compiled CLI (compiled next to this file). */
+const STAND_IN_MAIN = path.resolve(__dirname, 'main.js');
 
 /** A real stand-in server in its own process, so tests can stop and restart it like an outage. */
 export class StandInProcess {

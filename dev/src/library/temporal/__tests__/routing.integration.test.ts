@@ -4,17 +4,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  ROUTING_WORKFLOW_INTERCEPTORS,
+  RoutingClientInterceptor,
+  runWithRoutingKey,
+} from '@sandbox-routing/shared';
+import { stackEnv } from '@sandbox-routing/testkit';
+import {
   defaultPayloadConverter,
   type WorkflowClientInterceptor,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { StandInProcess } from '../../routes/__tests__/standin-process';
-import { stackEnv } from '../../testing';
-import { RoutingClientInterceptor } from '../client-interceptor';
-import { runWithRoutingKey } from '../routing-context';
-import { ROUTING_WORKFLOW_INTERCEPTORS } from '../worker';
+import { StandInProcess } from '../../../routeserver/standin-process';
 import type { Observation } from './fixtures/routing-workflows';
 import { RoutingWorkers, routeTable, WORKER_BASELINE } from './routing-workers';
 
@@ -131,9 +133,7 @@ describe('Temporal routing with a baseline and a sandboxed worker', () => {
     assert.equal(signalled[0]?.key, KEY, 'the signal carried the key to a workflow that has none');
     assert.equal(signalled[0]?.taskQueue, door.sharedQueue, 'the keyless receiver stayed on the baseline');
     assert.ok(
-      door.decisions.some(
-        (d) => d.component === 'client' && d.routingKey === KEY && d.owner === `sandbox:${SANDBOX}`,
-      ),
+      door.decisions.some((d) => d.component === 'client' && d.routingKey === KEY && d.owner === SANDBOX),
     );
     assert.ok(
       !door.decisions.some((d) => d.component === 'workflow-redirect'),

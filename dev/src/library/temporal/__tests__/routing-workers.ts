@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { RoutingDecisionEvent } from '@sandbox-routing/shared';
+import {
+  createRoutingWorker,
+  currentRoutingKey,
+  RouteserverClient,
+  RouteTable,
+  type WorkloadRef,
+} from '@sandbox-routing/shared';
 import { Context } from '@temporalio/activity';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { RouteserverClient, RouteTable, type WorkloadRef } from '../../routes';
-import type { RoutingDecisionEvent } from '../decisions';
-import { currentRoutingKey } from '../routing-context';
-import { createRoutingWorker } from '../worker';
 import type { Observation } from './fixtures/routing-workflows';
 
 let runtimeInstalled = false;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { describeConfig } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
-import { describeConfig } from '../config';
 
 /**
  * Asserts that the README's configuration table has a row for each setting's env var whose default

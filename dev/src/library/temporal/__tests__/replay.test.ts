@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { ROUTING_WORKFLOW_INTERCEPTORS } from '@sandbox-routing/shared';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { ROUTING_WORKFLOW_INTERCEPTORS } from '../worker';
 
 /**
  * Histories recorded from real runs (door-routed, redirected, _tracer-data-only) by
- * `RECORD_HISTORIES=shared/src/temporal/__tests__/histories node --test …/routing.integration.test.js`.
+ * `RECORD_HISTORIES=dev/src/library/temporal/__tests__/histories node --test …/routing.integration.test.js`.
  * Replaying them with today's interceptors proves the interceptors still decide deterministically:
  * a change that alters the commands they emit fails here without any server.
  */
-const dir = path.resolve(__dirname, '../../../src/temporal/__tests__/histories');
+const dir = path.resolve(__dirname, '../../../../src/library/temporal/__tests__/histories');
 
 describe('workflow interceptors replay recorded histories', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));

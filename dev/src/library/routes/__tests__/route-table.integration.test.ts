@@ -3,12 +3,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { pollUntil } from '../../testing';
-import { RouteserverClient } from '../client';
-import { RouteTableNotSyncedError } from '../errors';
-import { decideOwnership, type InstanceIdentity } from '../ownership';
-import { RouteTable, type RouteTableOptions } from '../table';
-import { StandInProcess } from './standin-process';
+import {
+  decideOwnership,
+  type InstanceIdentity,
+  RouteserverClient,
+  RouteTable,
+  RouteTableNotSyncedError,
+  type RouteTableOptions,
+} from '@sandbox-routing/shared';
+import { pollUntil } from '@sandbox-routing/testkit';
+import { StandInProcess } from '../../../routeserver/standin-process';
 
 const WORKER = { kind: 'Deployment', namespace: 'local', name: 'worker' };
 const INGRESS = { kind: 'Deployment', namespace: 'local', name: 'ingress' };

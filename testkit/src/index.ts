@@ -1,5 +1,5 @@
 /**
- * Helpers for tests and dev tooling (not part of the routing API): polling with a deadline instead of
+ * Test tooling for the workspaces (not part of the routing library, never deployed): polling with a deadline instead of
  * sleeping, the local stack's addresses, child processes, and Kafka topics to test against.
  */
 export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';

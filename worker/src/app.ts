@@ -1,0 +1,148 @@
+import { hostname } from 'node:os';
+import {
+  connectWorker,
+  createLogger,
+  createRegistry,
+  createRoutingWorker,
+  instanceIdentity,
+  instanceLabel,
+  instanceTaskQueue,
+  type Logger,
+  type RoutingDecisionEvent,
+  redactConfig,
+  registerRouteTableMetrics,
+  routingDecisionCounter,
+  startHealthServer,
+  startRouteTable,
+} from '@sandbox-routing/shared';
+import { type NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createOrderActivities } from './activities';
+import { type WorkerConfig, workerSchema } from './config';
+import { temporalLogger } from './temporal-logger';
+
+/** Logs every routing decision of the interceptors and counts it in `/metrics`. */
+function decisionListener(logger: Logger, count: (event: RoutingDecisionEvent) => void) {
+  return (event: RoutingDecisionEvent) => {
+    count(event);
+    logger.info(
+      {
+        component: event.component,
+        action: event.action,
+        routingKey: event.routingKey,
+        owner: event.owner,
+        taskQueue: event.taskQueue,
+        workflowId: event.workflowId,
+        activityType: event.activityType,
+      },
+      'routing decision',
+    );
+  };
+}
+
+/** The worker service: route table, health server, Temporal worker. */
+export interface WorkerApp {
+  readonly logger: Logger;
+  /** The queue this instance polls: the shared queue, or `<shared>@<sandbox>` in a fork. */
+  readonly taskQueue: string;
+  /** Base URL of /healthz, /readyz, /metrics (answers before `start` finishes). */
+  readonly healthUrl: string;
+  /**
+   * Connects, bundles the workflow code and starts polling. Resolves once polling has begun; does
+   * nothing when `stop` was called first (e.g. SIGTERM during start-up).
+   */
+  start(): Promise<void>;
+  /** Drains in-flight tasks (up to the grace time), then closes everything. Safe at any point. */
+  stop(): Promise<void>;
+  /** Rejects when the worker stops without a `stop` call (a fatal worker error); never resolves. */
+  readonly failure: Promise<never>;
+}
+
+/**
+ * Creates the worker service and starts its health server at once, so `/healthz` answers while the
+ * (slow) workflow bundling runs; call `start` next.
+ */
+export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> {
+  const logger = createLogger(config.telemetry, config.signadot);
+  // shutdownSignals: [] because the caller owns SIGTERM: the SDK's own handler would stop the
+  // worker but leave the route table, health server and connection open.
+  Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
+
+  const identity = instanceIdentity(config.signadot);
+  const instance = instanceLabel(identity.sandboxName);
+  const sharedQueue = config.temporal.taskQueue;
+  const taskQueue = instanceTaskQueue(sharedQueue, identity);
+  const routeTable = startRouteTable(config.routeserver, identity.baseline, logger);
+  const registry = createRegistry({ service: config.telemetry.serviceName, instance });
+  registerRouteTableMetrics(registry, { worker: routeTable });
+  const onDecision = decisionListener(logger, routingDecisionCounter(registry));
+
+  let connection: NativeConnection | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  let stopping = false;
+  let fail: (error: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failure.catch(() => undefined); // observed by the caller; never an unhandled rejection
+
+  const health = await startHealthServer(config.http, registry, [
+    { name: 'routeTable', ready: () => routeTable.synced },
+    { name: 'worker', ready: () => worker?.getState() === 'RUNNING' },
+  ]);
+
+  return {
+    logger,
+    taskQueue,
+    healthUrl: health.url,
+    failure,
+    async start() {
+      connection = await connectWorker(config.temporal);
+      if (stopping) return;
+      worker = await createRoutingWorker(
+        {
+          connection,
+          namespace: config.temporal.namespace,
+          identity: `${instance}@${hostname()}:${process.pid}`,
+          workflowsPath: require.resolve('./workflows'),
+          activities: createOrderActivities({ instance, variant: config.worker.variant }),
+          shutdownGraceTime: config.worker.shutdownGraceMs,
+        },
+        {
+          identity,
+          routeTable,
+          sharedQueue,
+          mismatchPolicy: config.worker.activityMismatchPolicy,
+          onDecision,
+        },
+      );
+      // SIGTERM arrived while the worker was being created: never start polling.
+      if (stopping) return;
+      running = worker.run();
+      running.then(
+        () => {
+          if (!stopping) fail(new Error('worker stopped without a shutdown request'));
+        },
+        (error: unknown) => {
+          if (!stopping) fail(error); // after stop(), stop() reports the error itself
+        },
+      );
+      logger.info(
+        { config: redactConfig(workerSchema, config), taskQueue, variant: config.worker.variant },
+        'worker started',
+      );
+    },
+    async stop() {
+      stopping = true;
+      // shutdown() stops polling and lets in-flight tasks finish for up to shutdownGraceTime.
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      try {
+        await running;
+      } finally {
+        await routeTable.stop();
+        await connection?.close();
+        await health.close();
+      }
+    },
+  };
+}
