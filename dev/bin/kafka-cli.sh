@@ -7,7 +7,8 @@
 #        consumer-perf-test. --bootstrap-server defaults to KAFKA_BROKERS (or .stack/env, or 127.0.0.1:9092).
 #
 # Sending an event with a multi-member baggage header: headers.separator is a regex and defaults to ",",
-# which would split "sd-routing-key=k,other=v"; pick a character that never appears in a value:
+# so "sd-routing-key=k,other=v" makes Kafka abort the line ("No header key separator found in pair
+# 'other=v'"); pick a character that never appears in a value:
 #   printf 'baggage:sd-routing-key=k,other=v~traceparent:00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\t{"id":"1"}\n' |
 #     npm run --silent kafka -- console-producer --topic events \
 #       --property parse.headers=true --property headers.separator='~'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, on a fresh machine or an up-to-date one (then it
 # takes a few seconds): npm packages, kcat, the Kafka jars (Maven Central), the Temporal CLI (go install).
-# Needs Node 20+, Java 17+, Maven and Go 1.25+ on PATH.
+# Needs Node 20.19+ (require(esm), which a fastify dependency needs), Java 17+, Maven and Go 1.25+ on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -12,7 +12,8 @@ need() {
 need node "Node.js 20 or newer"
 need java "Java 17 or newer, for the local Kafka broker"
 need mvn "Maven, to fetch the Kafka jars from Maven Central"
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { say "Node 20+ required, found $(node -v)"; exit 1; }
+node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||
+  { say "Node 20.19+ required (require(esm)), found $(node -v)"; exit 1; }
 
 # npm packages: reinstall when the lockfile is newer than the installed tree.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -3,10 +3,12 @@ import { pollUntil } from '@sandbox-routing/testkit';
 import { paths, STACK_DIR } from './paths';
 import { isOurs, type ManagedProcess, residentMiB, startDetached, stopProcess, tail } from './processes';
 import { kafkaService, routeserverService, type StackService, temporalService } from './services';
-import { readSettings } from './settings';
+import { readSettings, type StackSettings } from './settings';
 
 interface StackState {
   services: Partial<Record<StackService['name'], ManagedProcess>>;
+  /** The ports it was started with: later commands in another shell use these, not their own env. */
+  settings?: StackSettings;
 }
 
 const READY_TIMEOUT_MS: Record<StackService['name'], number> = {
@@ -27,8 +29,17 @@ function writeState(state: StackState): void {
   writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
-export function stackServices(env: NodeJS.ProcessEnv = process.env): StackService[] {
-  const settings = readSettings(env);
+/**
+ * The settings of the running stack when one runs (as recorded by `up`), else from the environment:
+ * `status`, `exec` and `down` in a new shell must reach the ports the stack was started with.
+ */
+export function currentSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const state = readState();
+  const running = Object.values(state.services).some((proc) => proc !== undefined && isOurs(proc));
+  return running && state.settings ? state.settings : readSettings(env);
+}
+
+export function stackServices(settings: StackSettings = currentSettings()): StackService[] {
   return [kafkaService(settings), temporalService(settings), routeserverService(settings)];
 }
 
@@ -53,8 +64,14 @@ export function isUp(): boolean {
 export async function up(): Promise<Record<string, string>> {
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.data, { recursive: true });
-  const services = stackServices();
+  const settings = currentSettings();
+  const requested = readSettings();
+  if (JSON.stringify(requested) !== JSON.stringify(settings)) {
+    log('the stack already runs with other settings (ports); using those. `down` first to change them.');
+  }
+  const services = stackServices(settings);
   const state = readState();
+  state.settings = settings;
   const startedNow: StackService[] = [];
   try {
     const toStart = services.filter((service) => {

@@ -2,7 +2,7 @@ import type { Schema } from 'convict';
 
 /**
  * Schema fragments shared by the services. Each service composes the ones it needs into one typed
- * schema (see `defineConfig`). Every setting has a doc, a default that works against the local stack,
+ * schema and loads it with `loadConfig` (see `ingress/src/config.ts`). Every setting has a doc, a default that works against the local stack,
  * and exactly one environment variable.
  */
 

@@ -38,7 +38,7 @@ export function effectiveNeverSyncedPolicy(
 }
 
 /**
- * Decides whether `identity` owns work carrying `key`, per DESIGN §3: the baseline owns a key that is
+ * Decides whether `identity` owns work carrying `key`, as Signadot documents for message queues: the baseline owns a key that is
  * empty or that no rule maps to a sandbox for its baseline workload; a sandbox owns a key only when a
  * rule maps it to that sandbox (RouteGroup keys included).
  * @throws RouteTableNotSyncedError when the table never synced and the policy is `wait`

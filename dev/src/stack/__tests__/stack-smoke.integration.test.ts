@@ -125,3 +125,17 @@ describe('local stack: Temporal', () => {
     assert.ok(customAttributes?.SignadotSandbox, 'SignadotSandbox registered');
   });
 });
+
+describe('local stack: commands in another shell', () => {
+  it('status reaches the ports the stack was started with, whatever this shell says', () => {
+    // A shell that never saw the stack's port variables, or that sets others, must still find it.
+    const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dev/dist/stack/cli.js'), 'status'], {
+      encoding: 'utf8',
+      env: { ...process.env, STACK_KAFKA_PORT: '1', STACK_TEMPORAL_PORT: '2', STACK_ROUTESERVER_PORT: '3' },
+    });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /kafka\s+ready/);
+    assert.match(result.stdout, /temporal\s+ready/);
+    assert.match(result.stdout, /routeserver\s+ready/);
+  });
+});
