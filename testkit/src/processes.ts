@@ -35,6 +35,8 @@ export interface ProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Start from this process's environment (default) or from `env` alone. */
   inheritEnv?: boolean;
+  /** Working directory (default: this process's). */
+  cwd?: string;
   /** Written to stdin, which is then closed. */
   input?: string;
   /** A run that outlives this is killed (its own pid only), so a hung command fails instead of blocking. */
@@ -51,6 +53,7 @@ export function startProcess(
   const { NODE_TEST_CONTEXT: _testContext, ...inherited } = options.inheritEnv === false ? {} : process.env;
   const child = spawn(command, args, {
     env: { ...inherited, ...options.env },
+    cwd: options.cwd,
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   if (options.input !== undefined) child.stdin?.end(options.input);

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { instanceLabel } from '@sandbox-routing/shared';
 import { freePort, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { REPO_ROOT } from '../stack/paths';
+import { checkoutLauncher, type Launcher } from './launcher';
 import { type ServiceProcess, startService, stopService } from './service-process';
 
 /** Where one event ended up, read back from Temporal. */
@@ -35,6 +34,8 @@ export interface PipelineOptions {
   logDir: string;
   /** Extra environment for every service (e.g. a faster route refresh in tests). */
   env?: NodeJS.ProcessEnv;
+  /** Where services and the producer run from: the checkout (default) or images' runtime trees. */
+  launcher?: Launcher;
 }
 
 interface PublishSummary {
@@ -68,12 +69,18 @@ export class Pipeline {
   }
 
   /** A pipeline with unique topic, group, queue and workload names, so tests never see each other. */
-  static async isolated(stack: StackEnv, logDir: string, env?: NodeJS.ProcessEnv): Promise<Pipeline> {
+  static async isolated(
+    stack: StackEnv,
+    logDir: string,
+    env?: NodeJS.ProcessEnv,
+    launcher?: Launcher,
+  ): Promise<Pipeline> {
     const id = randomUUID().slice(0, 8);
     const pipeline = new Pipeline({
       stack,
       logDir,
       env,
+      launcher,
       topic: `events-${id}`,
       consumerGroup: `ingress-${id}`,
       taskQueue: `orders-${id}`,
@@ -136,6 +143,7 @@ export class Pipeline {
       },
       httpPort: await freePort(),
       logDir: this.options.logDir,
+      launcher: this.options.launcher,
     });
     this.services.push(service);
     return service;
@@ -154,6 +162,7 @@ export class Pipeline {
       },
       httpPort: await freePort(),
       logDir: this.options.logDir,
+      launcher: this.options.launcher,
     });
     this.services.push(service);
     return service;
@@ -203,7 +212,6 @@ export class Pipeline {
   /** Publishes with the producer CLI, as a user would; returns its JSON summary. */
   async publish(options: { routingKey?: string; count?: number; idPrefix: string }): Promise<PublishSummary> {
     const args = [
-      path.join(REPO_ROOT, 'producer/dist/cli.js'),
       'publish',
       '--json',
       '--count',
@@ -212,8 +220,14 @@ export class Pipeline {
       options.idPrefix,
     ];
     if (options.routingKey) args.push('--routing-key', options.routingKey);
-    const run = await runProcess(process.execPath, args, {
-      env: { ...this.serviceEnv(''), LOG_LEVEL: 'warn' },
+    const launch = (this.options.launcher ?? checkoutLauncher).launch('producer/dist/cli.js', args, {
+      ...this.serviceEnv(''),
+      LOG_LEVEL: 'warn',
+    });
+    const run = await runProcess(launch.command, launch.args, {
+      env: launch.env,
+      inheritEnv: false,
+      cwd: launch.cwd,
     });
     if (run.code !== 0) throw new Error(`producer exited with ${run.code}: ${run.stderr}`);
     const output = run.stdout;

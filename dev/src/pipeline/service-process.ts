@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pollUntil } from '@sandbox-routing/testkit';
-import { REPO_ROOT } from '../stack/paths';
+import { checkoutLauncher, type Launcher } from './launcher';
 
 /** A service instance the harness started: one process, like one pod. */
 export interface ServiceProcess {
@@ -19,6 +19,8 @@ export interface StartServiceOptions {
   env: NodeJS.ProcessEnv;
   httpPort: number;
   logDir: string;
+  /** Where the program runs from: the checkout (default) or an image's runtime tree. */
+  launcher?: Launcher;
 }
 
 /** Starts a service with its log in `logDir` and waits until its /readyz says ready. */
@@ -26,9 +28,14 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, options.entry)], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(options.httpPort) },
+  const launch = (options.launcher ?? checkoutLauncher).launch(options.entry, [], {
+    ...options.env,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(options.httpPort),
+  });
+  const child = spawn(launch.command, launch.args, {
+    cwd: launch.cwd,
+    env: launch.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);
