@@ -91,9 +91,9 @@ describe('container images, assembled from the Dockerfile without a container en
       return `  ${image.target.padEnd(9)} ${mib(total).padStart(10)}  (node_modules ${mib(modules)}, the rest ${mib(total - modules)})`;
     });
     console.log(`runtime trees (files the image adds to its base image):\n${rows.join('\n')}`);
-    console.log(`image check took ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (KEEP) console.log(`kept ${scratch}`);
     else if (scratch) removeScratch(scratch);
+    console.log(`image check took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
 
   it('the images are the ones this check knows (images.ts lists the commands of each)', () => {
