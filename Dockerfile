@@ -8,6 +8,11 @@
 #
 # Debian (glibc) base everywhere: @temporalio/core-bridge ships prebuilt glibc binaries only, so
 # Alpine (musl) images cannot load the Temporal worker.
+#
+# CI builds these images without a container engine (`npm run check:images`, dev/src/images/): it
+# carries out this file's COPY and RUN lines into directories and runs the programs from them. Keep to
+# COPY, RUN, WORKDIR, ENV, ARG, USER, CMD, ENTRYPOINT, EXPOSE, LABEL (anything else fails the check),
+# and write RUN lines with paths relative to WORKDIR.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -17,7 +22,8 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 # Manifests first, so the dependency layer is reused until a package.json or the lockfile changes.
-# Every workspace's package.json is needed for `npm ci`, dev/ included (it is in the lockfile).
+# Every workspace the lockfile lists gets its package.json, dev/ included, so `npm ci` installs exactly
+# the lockfile's tree instead of relying on npm to tolerate a missing workspace.
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY shared/package.json shared/
 COPY testkit/package.json testkit/
@@ -37,13 +43,21 @@ COPY ingress/tsconfig.json ingress/
 COPY ingress/src ingress/src
 COPY worker/tsconfig.json worker/
 COPY worker/src worker/src
-# The three service projects (and, through references, shared/); not dev/, which is never deployed.
+# The three service projects (and, through references, shared/ and testkit/); not dev/, which is never
+# deployed. tsc compiles each project's tests too: they and the build-info files are removed, so dist/
+# holds what runs. A non-TypeScript file a service reads at run time must end up in dist/ here (tsc
+# emits imported JSON; anything else needs a copy step) or get its own COPY in the runtime stages: the
+# image check compares every such tracked file with the image.
 RUN npx tsc -b producer ingress worker \
- && find shared/dist producer/dist ingress/dist worker/dist -type d -name __tests__ -prune -exec rm -rf {} +
+ && find shared/dist producer/dist ingress/dist worker/dist -type d -name __tests__ -prune -exec rm -rf {} + \
+ && find shared/dist producer/dist ingress/dist worker/dist -type f -name '*.tsbuildinfo' -delete
 
 # ---------------------------------------------------------------------------------------------
 # deps: production dependencies of the deployed workspaces only (no TypeScript, no Biome, none of
-# the dev/ stack's packages).
+# the dev/ stack's packages), laid out exactly as in the tested checkout: the lockfile fixes where each
+# package goes, so a workspace that needs another major version than the one hoisted to the root gets
+# its own copy in <workspace>/node_modules (commander@14 under producer/ and worker/, while webpack's
+# terser puts commander@2 at the root).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
@@ -54,13 +68,16 @@ COPY dev/package.json dev/
 COPY producer/package.json producer/
 COPY ingress/package.json ingress/
 COPY worker/package.json worker/
-# Then keep only this architecture's Temporal core binary (the package carries every platform's).
+# Then keep only this platform's Temporal core binary (the package carries every platform's), named
+# by core-bridge itself; fail here rather than in the worker if it has none for this platform. The
+# manifests of the workspaces that are not deployed go, with their links in node_modules.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --workspace shared --workspace producer --workspace ingress --workspace worker \
- && releases=node_modules/@temporalio/core-bridge/releases \
- && if [ -d "$releases" ]; then \
-      find "$releases" -mindepth 1 -maxdepth 1 -type d ! -name "$(uname -m)-unknown-linux-gnu" -exec rm -rf {} +; \
-    fi
+ && bridge=node_modules/@temporalio/core-bridge \
+ && platform="$(node -p "require('./$bridge/common.js').getPrebuiltTargetName()")" \
+ && test -f "$bridge/releases/$platform/index.node" \
+ && find "$bridge/releases" -mindepth 1 -maxdepth 1 -type d ! -name "$platform" -exec rm -rf {} + \
+ && rm -rf dev testkit node_modules/@sandbox-routing/dev-stack node_modules/@sandbox-routing/testkit
 
 # ---------------------------------------------------------------------------------------------
 # runtime: what every service image shares. Files stay owned by root and read-only to `node`;
@@ -68,30 +85,27 @@ RUN --mount=type=cache,target=/root/.npm \
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=deps /app/node_modules node_modules
-COPY --from=build /app/package.json ./
-COPY --from=build /app/shared/package.json shared/
+# All of deps' /app: the root node_modules, every workspace's own node_modules, the package.json files
+# and the lockfile (which image scanners read).
+COPY --from=deps /app ./
 COPY --from=build /app/shared/dist shared/dist
 # The `node` user of the base image (uid/gid 1000); the k8s manifests set runAsUser: 1000 to match.
 USER node
 
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS producer
-COPY --from=build /app/producer/package.json producer/
 COPY --from=build /app/producer/dist producer/dist
 # Run as a Job: node producer/dist/cli.js publish --routing-key <key> --count 10
 ENTRYPOINT ["node", "producer/dist/cli.js"]
 CMD ["--help"]
 
 FROM runtime AS ingress
-COPY --from=build /app/ingress/package.json ingress/
 COPY --from=build /app/ingress/dist ingress/dist
 EXPOSE 8081
 # Node handles SIGTERM itself (the service drains for up to 30 s), so no init process is needed.
 CMD ["node", "ingress/dist/main.js"]
 
 FROM runtime AS worker
-COPY --from=build /app/worker/package.json worker/
 COPY --from=build /app/worker/dist worker/dist
 EXPOSE 8082
 CMD ["node", "worker/dist/main.js"]

@@ -260,13 +260,29 @@ async function runStep(
   });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
-  const timer = setTimeout(() => {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  }, timeoutMs);
+  const killGroup = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  // Its own process group does not get the terminal's Ctrl-C: pass it on, then stop as asked.
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroup();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer = setTimeout(killGroup, timeoutMs);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (exitCode, signal) => resolve(signal ? null : exitCode));
-  }).finally(() => clearTimeout(timer));
+  }).finally(() => {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   await new Promise((resolve) => log.end(resolve));
   if (code !== 0) {
     const tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
