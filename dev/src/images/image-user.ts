@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Launch, Launcher } from '../pipeline/launcher';
 import type { AssembledImage } from './assemble';
@@ -68,10 +78,21 @@ function assertNoOuterNodeModules(dir: string): void {
   }
 }
 
+/** Whether anyone may run `file`: it and every folder above it are executable by others. */
+function executableByOthers(file: string): boolean {
+  for (let p = file; ; p = path.dirname(p)) {
+    if ((statSync(p).mode & 0o001) === 0) return false;
+    if (path.dirname(p) === p) return true;
+  }
+}
+
 export class ImageRuntime implements Launcher {
   readonly user: UserIds;
   private readonly home: string;
   readonly tmp: string;
+  /** This machine's node, or a copy the image's user can run (the image has its own in /usr/local/bin). */
+  private node = process.execPath;
+  private readonly nodeCopy: string;
 
   constructor(
     readonly image: AssembledImage,
@@ -80,6 +101,7 @@ export class ImageRuntime implements Launcher {
     this.user = imageUser(image.config.user);
     this.home = path.join(scratch, 'home', image.target);
     this.tmp = path.join(scratch, 'tmp', image.target);
+    this.nodeCopy = path.join(scratch, 'bin', 'node');
   }
 
   /** Whether programs really run as the image's user (only root can switch users). */
@@ -96,6 +118,15 @@ export class ImageRuntime implements Launcher {
     chmodSync(this.tmp, 0o700);
     if (this.switchesUser) {
       chownSync(this.tmp, this.user.uid, this.user.gid);
+      // A node under a private folder (a checkout in /root, say) is out of the user's reach.
+      if (!executableByOthers(this.node)) {
+        if (!existsSync(this.nodeCopy)) {
+          mkdirSync(path.dirname(this.nodeCopy), { recursive: true });
+          copyFileSync(process.execPath, this.nodeCopy);
+          chmodSync(this.nodeCopy, 0o755);
+        }
+        this.node = this.nodeCopy;
+      }
       // The user must be able to reach the tree: every folder above it traversable.
       for (let up = path.dirname(this.image.root); up !== path.dirname(up); up = path.dirname(up)) {
         const stat = lstatSync(up);
@@ -118,9 +149,9 @@ export class ImageRuntime implements Launcher {
   command(argv: readonly string[], env: NodeJS.ProcessEnv): Launch {
     const [program, ...rest] = argv;
     if (!program) throw new Error('empty command');
-    const executable = program === 'node' ? process.execPath : program;
+    const executable = program === 'node' ? this.node : program;
     const fullEnv: NodeJS.ProcessEnv = {
-      PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+      PATH: `${path.dirname(this.node)}:/usr/local/bin:/usr/bin:/bin`,
       HOME: this.home,
       TMPDIR: this.tmp,
       ...this.image.config.env,
