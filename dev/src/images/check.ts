@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,6 +41,7 @@ const started = Date.now();
 
 /** Apparent size of a tree in bytes (what its layers hold), symlinks counted as links. */
 function treeBytes(p: string): number {
+  if (!existsSync(p)) return 0;
   const stat = lstatSync(p);
   if (!stat.isDirectory()) return stat.size;
   return readdirSync(p).reduce((sum, entry) => sum + treeBytes(path.join(p, entry)), 0);
