@@ -10,3 +10,4 @@ export * from './routes';
 export * from './routing-key';
 export * from './service';
 export * from './temporal';
+export * from './trail';

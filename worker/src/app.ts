@@ -7,18 +7,25 @@ import {
   instanceIdentity,
   instanceLabel,
   instanceTaskQueue,
+  kafkaTrailTransport,
   type Logger,
   type RoutingDecisionEvent,
   redactConfig,
   registerRouteTableMetrics,
+  registerTrailMetrics,
   routingDecisionCounter,
   startHealthServer,
   startRouteTable,
+  TrailEmitter,
+  trailWorkerOptions,
 } from '@sandbox-routing/shared';
 import { type NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createOrderActivities } from './activities';
 import { type WorkerConfig, workerSchema } from './config';
 import { temporalLogger } from './temporal-logger';
+
+/** How long a stopping worker keeps trying to send its last trail records. */
+const TRAIL_CLOSE_TIMEOUT_MS = 3_000;
 
 /** Logs every routing decision of the interceptors and counts it in `/metrics`. */
 function decisionListener(logger: Logger, count: (event: RoutingDecisionEvent) => void) {
@@ -75,6 +82,16 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
   const registry = createRegistry({ service: config.telemetry.serviceName, instance });
   registerRouteTableMetrics(registry, { worker: routeTable });
   const onDecision = decisionListener(logger, routingDecisionCounter(registry));
+  const workerIdentity = `${instance}@${hostname()}:${process.pid}`;
+  // Trail records (where each run and activity ran) for the console and load tests; never blocks work.
+  const trail = config.trail.enabled
+    ? new TrailEmitter({
+        transport: kafkaTrailTransport({ ...config.kafka, topic: config.trail.topic }),
+        capacity: config.trail.bufferSize,
+        logger: logger.child({ component: 'trail' }),
+      })
+    : undefined;
+  if (trail) registerTrailMetrics(registry, trail);
 
   let connection: NativeConnection | undefined;
   let worker: Worker | undefined;
@@ -99,15 +116,16 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
     async start() {
       connection = await connectWorker(config.temporal);
       if (stopping) return;
+      const options = {
+        connection,
+        namespace: config.temporal.namespace,
+        identity: workerIdentity,
+        workflowsPath: require.resolve('./workflows'),
+        activities: createOrderActivities({ instance, variant: config.worker.variant }),
+        shutdownGraceTime: config.worker.shutdownGraceMs,
+      };
       worker = await createRoutingWorker(
-        {
-          connection,
-          namespace: config.temporal.namespace,
-          identity: `${instance}@${hostname()}:${process.pid}`,
-          workflowsPath: require.resolve('./workflows'),
-          activities: createOrderActivities({ instance, variant: config.worker.variant }),
-          shutdownGraceTime: config.worker.shutdownGraceMs,
-        },
+        trail ? trailWorkerOptions(options, { emitter: trail, instance, worker: workerIdentity }) : options,
         {
           identity,
           routeTable,
@@ -139,6 +157,8 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
       try {
         await running;
       } finally {
+        // After the drain, so the last runs' records go out too (bounded: Kafka may be away).
+        await trail?.close(TRAIL_CLOSE_TIMEOUT_MS);
         await routeTable.stop();
         await connection?.close();
         await health.close();

@@ -1,6 +1,8 @@
 import {
   type HttpConfig,
   httpSchema,
+  type KafkaConfig,
+  kafkaSchema,
   type LoadConfigOptions,
   loadConfig,
   type MismatchPolicy,
@@ -10,8 +12,10 @@ import {
   signadotIdentitySchema,
   type TelemetryConfig,
   type TemporalConfig,
+  type TrailConfig,
   telemetrySchema,
   temporalSchema,
+  trailSchema,
 } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
 import { PRICING_VARIANTS, type PricingVariant } from './order';
@@ -38,6 +42,9 @@ export interface WorkerConfig {
   routeserver: RouteserverConfig;
   signadot: SignadotIdentityConfig;
   worker: WorkerSettings;
+  /** Where the trail records go (the brokers and client id of the shared Kafka settings). */
+  kafka: Pick<KafkaConfig, 'brokers' | 'clientId'>;
+  trail: TrailConfig;
   telemetry: TelemetryConfig;
   http: HttpConfig;
 }
@@ -47,6 +54,8 @@ export interface WorkerConfig {
  * telemetry to close. Kubernetes' terminationGracePeriodSeconds must exceed grace + this margin.
  */
 export const SHUTDOWN_CLEANUP_MARGIN_MS = 10_000;
+
+const { brokers, clientId } = kafkaSchema({ clientId: 'worker' });
 
 /** The worker's convict schema: every setting with its doc, default and environment variable. */
 export const workerSchema: Schema<WorkerConfig> = {
@@ -75,6 +84,8 @@ export const workerSchema: Schema<WorkerConfig> = {
       env: 'WORKER_SHUTDOWN_GRACE_MS',
     },
   },
+  kafka: { brokers, clientId },
+  trail: trailSchema(),
   telemetry: telemetrySchema({ serviceName: 'worker' }),
   http: httpSchema({ port: 8082 }),
 };

@@ -1,0 +1,143 @@
+/**
+ * Trail records: what the system says about each event as it moves through it, published to the
+ * results topic (`events.results` by default) so that tools can watch and count without polling
+ * Temporal. The worker emits the `workflow.*` and `activity.*` records (see `trailWorkerOptions`);
+ * `ingress.decided` is reserved for the ingress (its decision per event, see the kind's doc).
+ *
+ * Pure declarations: safe inside Temporal's workflow sandbox. The JSON schema readers validate
+ * against is `trail-record.schema.json` next to this file; both change together.
+ */
+
+/** Version of the record format; readers skip records of a version they do not know. */
+export const TRAIL_RECORD_VERSION = 1 as const;
+
+/** How a workflow run ended, as its `workflow.*` record says. */
+export type WorkflowCloseKind =
+  | 'workflow.completed'
+  | 'workflow.failed'
+  | 'workflow.cancelled'
+  /** The run continued as new (the first-task redirect does this: `nextTaskQueue` says where). */
+  | 'workflow.continued-as-new';
+
+export type TrailRecordKind =
+  | 'ingress.decided'
+  | 'workflow.started'
+  | WorkflowCloseKind
+  /** The workflow task failed (a bug or non-determinism); Temporal retries it, the run is not over. */
+  | 'workflow.task-failed'
+  | 'activity.completed'
+  | 'activity.failed';
+
+/** An error as records carry it: its type (class or ApplicationFailure type) and message (≤ 500 chars). */
+export interface TrailError {
+  type: string;
+  message: string;
+}
+
+interface RecordBase {
+  version: typeof TRAIL_RECORD_VERSION;
+  kind: TrailRecordKind;
+  /** When it happened, ISO 8601 with milliseconds, by the emitting process's clock. */
+  time: string;
+  /**
+   * The event behind the work: the `id` of the workflow's first argument when it is a pipeline
+   * event, else null (activity records fill it from the run's own workflow record when the same
+   * process saw it). Readers join on `workflowId`, which every workflow and activity record has.
+   */
+  eventId: string | null;
+  /** The routing key the work carried, null without one. */
+  routingKey: string | null;
+  /** Who emitted it: `baseline` or the sandbox name (`instanceLabel`), the one owner spelling. */
+  instance: string;
+}
+
+/**
+ * Reserved for the ingress: the decision it took for one Kafka record. No ingress emits it yet; the
+ * worker's `workflow.started` carries the deciding instance meanwhile (`ingestedBy`, from the memo).
+ */
+export interface IngressDecidedRecord extends RecordBase {
+  kind: 'ingress.decided';
+  /** Where the event was read. */
+  topic: string;
+  partition: number;
+  offset: string;
+  /** What the ingress did with it. */
+  action: 'started' | 'forwarded' | 'skipped' | 'duplicate' | 'dead-lettered';
+  /** The owner it decided (`baseline` or a sandbox name), null when it could not tell. */
+  owner: string | null;
+  /** The workflow it started (action `started` / `duplicate`). */
+  workflowId: string | null;
+  /** Where it forwarded the record (action `forwarded`), or the dead-letter reason. */
+  detail: string | null;
+}
+
+interface WorkflowRecordBase extends RecordBase {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  /** The task queue this run is on. */
+  taskQueue: string;
+  /** The worker process (its Temporal identity, e.g. `pr-101@host:1234`). */
+  worker: string;
+}
+
+export interface WorkflowStartedRecord extends WorkflowRecordBase {
+  kind: 'workflow.started';
+  /** Memo `ingestedBy` of a workflow the ingress started: the ingress instance that decided the event. */
+  ingestedBy: string | null;
+  /** Memo `eventTime`: when the event was created. */
+  eventTime: string | null;
+  /** The run this one continued from (a redirect's first run), null for the first run. */
+  continuedFromRunId: string | null;
+}
+
+export interface WorkflowClosedRecord extends WorkflowRecordBase {
+  kind: WorkflowCloseKind | 'workflow.task-failed';
+  /** Since the run started (server time of the run's start to this worker's clock). */
+  durationMs: number;
+  /** `workflow.continued-as-new`: the queue of the next run. */
+  nextTaskQueue: string | null;
+  /** `workflow.failed` / `workflow.task-failed`: why. */
+  error: TrailError | null;
+}
+
+export interface ActivityRecord extends RecordBase {
+  kind: 'activity.completed' | 'activity.failed';
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  activityType: string;
+  activityId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** The queue of the worker that ran this attempt. */
+  taskQueue: string;
+  worker: string;
+  startedAt: string;
+  durationMs: number;
+  /** `activity.failed`: why (Temporal may retry it; a later record tells). */
+  error: TrailError | null;
+}
+
+export type WorkflowRecord = WorkflowStartedRecord | WorkflowClosedRecord;
+export type TrailRecord = IngressDecidedRecord | WorkflowRecord | ActivityRecord;
+
+/** The Kafka message key of a record: its event id, else its workflow id (records of one event share it). */
+export function trailRecordKey(record: TrailRecord): string {
+  if (record.eventId) return record.eventId;
+  return 'workflowId' in record && record.workflowId ? record.workflowId : `${record.kind}:${record.time}`;
+}
+
+const MAX_ERROR_MESSAGE = 500;
+
+/** An error in record form, bounded in size. */
+export function trailError(error: unknown): TrailError {
+  const type =
+    typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string'
+      ? (error as { type: string }).type
+      : error instanceof Error
+        ? error.name
+        : typeof error;
+  const message = error instanceof Error ? error.message : String(error);
+  return { type: type.slice(0, 100), message: message.slice(0, MAX_ERROR_MESSAGE) };
+}
