@@ -2,11 +2,13 @@ import { ConfigError } from '@sandbox-routing/shared';
 import { startTelemetry } from '@sandbox-routing/shared/telemetry';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
+import { type ConsoleFlags, runConsoleCommand } from './console';
 import { createStderrLogger } from './log';
 import {
   collectHeader,
   type MessageHeaders,
   parseCount,
+  parsePort,
   parseRate,
   parseRoutingKey,
   parseTopic,
@@ -70,6 +72,12 @@ see the README). Logs go to stderr, the summary to stdout.
 
 Exit codes: 0 all sent; 1 Kafka error (nothing or part sent, see the message); 2 invalid option, nothing
 sent; 78 invalid configuration; 130/143 stopped by SIGINT/SIGTERM after the batch in flight.`;
+
+const CONSOLE_HELP = `
+Opens on http://127.0.0.1:8090 by default. Through a Signadot preview URL (or with the browser
+extension) the request carries baggage: sd-routing-key=<key> and that owner is pre-selected; so does
+?sd-routing-key=<key>. Settings: the producer's (KAFKA_BROKERS, KAFKA_TOPIC, ...) plus TEMPORAL_*,
+SIGNADOT_ROUTESERVER_URL, KAFKA_RESULTS_TOPIC, TEMPORAL_UI_URL, CONSOLE_* (see the README).`;
 
 async function writeStdout(text: string): Promise<void> {
   await new Promise<void>((resolve, reject) =>
@@ -225,6 +233,23 @@ export function buildProgram(onExitCode: (code: number) => void): Command {
     .option('--json', 'print the summary as one JSON object on stdout')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: PublishFlags) => onExitCode(await publish(flags)));
+
+  program
+    .command('console')
+    .description(
+      'serve the web console: send events to any owner (baseline, sandbox, RouteGroup) and watch where each runs',
+    )
+    .option('--host <address>', 'bind address (default: CONSOLE_HOST, 127.0.0.1)')
+    .addOption(new Option('--port <port>', 'port (default: CONSOLE_PORT, 8090)').argParser(parsePort))
+    .addHelpText('after', CONSOLE_HELP)
+    .action(async (flags: ConsoleFlags) =>
+      onExitCode(
+        await runConsoleCommand(flags, {
+          printError,
+          printLine: (line) => process.stdout.write(`${line}\n`),
+        }),
+      ),
+    );
 
   return program;
 }

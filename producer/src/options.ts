@@ -61,6 +61,15 @@ export function parseRoutingKey(text: string): string | undefined {
   return text;
 }
 
+/** `--port`: a TCP port, 1-65535 (0 picks a free one). */
+export function parsePort(text: string): number {
+  const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  }
+  return port;
+}
+
 /** `--topic`: a Kafka topic name. */
 export function parseTopic(text: string): string {
   if (!TOPIC_NAME.test(text)) {

@@ -1,0 +1,164 @@
+import {
+  ConfigError,
+  createLogger,
+  lazyClientConnection,
+  RouteserverClient,
+  RoutingClientInterceptor,
+  subscribeTrail,
+  type TrailSubscription,
+} from '@sandbox-routing/shared';
+import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { connectSender, type EventSender } from '../publish';
+import { type ConsoleConfig, loadConsoleConfig } from './config';
+import { OwnerDirectory } from './owners';
+import { createDispatcher } from './sender';
+import { buildConsoleServer } from './server';
+import { TrailHub } from './trail-hub';
+
+export { type ConsoleConfig, consoleSchema, loadConsoleConfig } from './config';
+
+/** A running console. */
+export interface RunningConsole {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Link to a workflow (its latest run when known) in the Temporal Web UI. */
+export function temporalUiLink(base: string, namespace: string, workflowId: string, runId?: string): string {
+  const root = `${base.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${root}/${encodeURIComponent(runId)}/history` : root;
+}
+
+/**
+ * Starts the console: the Kafka producer and Temporal client it sends with, the owner list from the
+ * routeserver, the trail reader on the results topic, and the HTTP server. Call `startTelemetry`
+ * first (the kafkajs instrumentation writes the baggage header of what it publishes).
+ */
+export async function startConsole(config: ConsoleConfig): Promise<RunningConsole> {
+  const logger = createLogger(config.telemetry);
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const closeOne of closers.reverse()) await closeOne().catch(() => undefined);
+  };
+  try {
+    const sender: EventSender = await connectSender({
+      kafka: config.kafka,
+      topic: config.kafka.topic,
+      log: logger,
+      logLevel: config.telemetry.logLevel,
+    });
+    closers.push(() => sender.disconnect());
+    const connection = lazyClientConnection(config.temporal);
+    closers.push(() => connection.close());
+    const temporal = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      // Writes the sd-routing-key header; no door routing, so starts land on the shared queue.
+      interceptors: { workflow: [new RoutingClientInterceptor()] },
+    });
+    const { baselineKind: kind, baselineNamespace: namespace } = config.signadot;
+    const owners = new OwnerDirectory({
+      rules: new RouteserverClient(config.routeserver),
+      routeserverUrl: config.routeserver.url,
+      requestTimeoutMs: config.routeserver.requestTimeoutMs,
+      refreshIntervalMs: config.routeserver.refreshIntervalMs,
+      workerBaseline: { kind, namespace, name: config.console.workerBaselineName },
+      ingressBaseline: { kind, namespace, name: config.console.ingressBaselineName },
+      onError: (message) =>
+        logger.warn({ err: message }, 'routeserver refresh failed; keeping the last owner list'),
+    });
+    await owners.start();
+    closers.push(async () => owners.stop());
+    const hub = new TrailHub({
+      expectedFor: (key) => owners.expectedFor(key),
+      temporalUrl: (workflowId, runId) =>
+        temporalUiLink(config.console.temporalUiUrl, config.temporal.namespace, workflowId, runId),
+    });
+    let trailReady = false;
+    const trail: TrailSubscription = await subscribeTrail({
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.clientId,
+      topic: config.results.topic,
+      onRecord: (record) => hub.onRecord(record),
+      onInvalid: (reason) => logger.warn({ reason }, 'skipped a message of the results topic'),
+      logger,
+    });
+    trailReady = true;
+    closers.push(() => trail.stop());
+    const app: FastifyInstance = await buildConsoleServer({
+      owners,
+      hub,
+      dispatcher: createDispatcher({
+        sender,
+        topic: config.kafka.topic,
+        temporal,
+        sharedQueue: config.temporal.taskQueue,
+        workflowType: config.console.workflowType,
+      }),
+      ready: () => trailReady,
+      info: {
+        temporalUiUrl: config.console.temporalUiUrl,
+        namespace: config.temporal.namespace,
+        sharedQueue: config.temporal.taskQueue,
+        resultsTopic: config.results.topic,
+      },
+      host: config.console.host,
+      logger,
+    });
+    closers.push(() => app.close());
+    const address = await app.listen({ host: config.console.host, port: config.console.port });
+    const url = address.replace('://[::1]', '://localhost');
+    logger.info(
+      { url, resultsTopic: config.results.topic, routeserver: config.routeserver.url },
+      'console listening',
+    );
+    return { url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Flags of `producer console` (they override CONSOLE_HOST / CONSOLE_PORT). */
+export interface ConsoleFlags {
+  host?: string;
+  port?: number;
+}
+
+/** `producer console`: runs until SIGINT/SIGTERM; resolves with the exit code (78: bad configuration). */
+export async function runConsoleCommand(
+  flags: ConsoleFlags,
+  io: { printError(message: string): void; printLine(message: string): void },
+): Promise<number> {
+  let config: ConsoleConfig;
+  try {
+    config = loadConsoleConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.printError(error.message);
+    return 78;
+  }
+  if (flags.host !== undefined) config.console.host = flags.host;
+  if (flags.port !== undefined) config.console.port = flags.port;
+  // Telemetry before kafkajs is loaded: the instrumentation patches it on load.
+  const telemetry = startTelemetry(config.telemetry);
+  let running: RunningConsole;
+  try {
+    running = await startConsole(config);
+  } catch (error) {
+    io.printError(`console failed to start: ${(error as Error).message}`);
+    await telemetry.shutdown().catch(() => undefined);
+    return 1;
+  }
+  io.printLine(`console: ${running.url}`);
+  // A console stops only when told to: SIGINT (Ctrl-C) or SIGTERM (a pod stopping) is a clean exit.
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await running.close();
+  await telemetry.shutdown().catch(() => undefined);
+  return 0;
+}

@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { extractRoutingKey, isValidRoutingKey, type PipelineEvent } from '@sandbox-routing/shared';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { payloadFromTemplate } from '../payload';
+import { buildEvents, UsageError } from '../publish';
+import type { ConsoleOwner, OwnerDirectory } from './owners';
+import { CONSOLE_CSS, CONSOLE_SCRIPT_PATH, consoleHtml, loadConsoleScript } from './page';
+import type { WireOwnersUpdate, WireRowsUpdate, WireSnapshot } from './page/wire';
+import type { ConsoleDispatcher, SendPath } from './sender';
+import type { SentEvent, TrailHub, TrailRow } from './trail-hub';
+
+/** Largest request body: a payload template of up to 32 KiB plus the form's other fields. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Most events one send may ask for. */
+export const MAX_EVENTS_PER_SEND = 100;
+/** Most page streams at once (each holds a connection). */
+export const MAX_STREAMS = 32;
+
+/** Body of `POST /api/send`. */
+export interface SendBody {
+  /** An owner id from `GET /api/owners` (`baseline`, `key:<routing key>`)… */
+  ownerId?: string;
+  /** …or a routing key of your own (e.g. one that has no rule yet). */
+  routingKey?: string;
+  via: SendPath;
+  /** Event type, e.g. `order.created`. */
+  type: string;
+  /** The payload: a JSON object, optionally with `{{seq}}` and `{{id}}` placeholders. */
+  payload: string;
+  count: number;
+}
+
+const sendBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['via', 'type', 'payload', 'count'],
+  properties: {
+    ownerId: { type: 'string', minLength: 1, maxLength: 300 },
+    routingKey: { type: 'string', minLength: 1, maxLength: 64 },
+    via: { type: 'string', enum: ['kafka', 'temporal'] },
+    type: { type: 'string', minLength: 1, maxLength: 200 },
+    payload: { type: 'string', maxLength: 32 * 1024 },
+    count: { type: 'integer', minimum: 1, maximum: MAX_EVENTS_PER_SEND },
+  },
+} as const;
+
+export interface ConsoleServerDeps {
+  owners: Pick<OwnerDirectory, 'owners' | 'status' | 'byId' | 'expectedFor' | 'onChange'>;
+  hub: Pick<TrailHub, 'noteSent' | 'rows' | 'counters' | 'subscribe'>;
+  dispatcher: ConsoleDispatcher;
+  /** For `/readyz`: the trail reader has joined its group. */
+  ready(): boolean;
+  /** Shown on the page. */
+  info: { temporalUiUrl: string; namespace: string; sharedQueue: string; resultsTopic: string };
+  /** Bind address: when it is loopback, requests must name a loopback host (no DNS rebinding). */
+  host: string;
+  logger?: { warn(fields: object, message: string): void };
+}
+
+/** A 4xx answer with a reason. */
+class RequestError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d{1,5})?$/i;
+
+function isLoopbackBind(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Content-Security-Policy: only the console's own script and style; nothing inline runs. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+} as const;
+
+/** The routing key a page request carries: Signadot's preview URL / browser extension headers, or `?sd-routing-key=`. */
+export function requestedRoutingKey(
+  request: FastifyRequest,
+): { key: string; source: 'header' | 'query' } | null {
+  const fromHeaders = extractRoutingKey(request.headers);
+  if (fromHeaders) return { key: fromHeaders.key, source: 'header' };
+  const query = (request.query as Record<string, unknown> | undefined)?.['sd-routing-key'];
+  if (typeof query === 'string' && isValidRoutingKey(query)) return { key: query, source: 'query' };
+  return null;
+}
+
+function writeEvent(raw: ServerResponse, event: string, data: unknown): void {
+  raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/**
+ * The console's HTTP server: the page, its script and style, the owner list, sending, and a
+ * server-sent event stream of the live trail. Every response is JSON or fixed text; the page renders
+ * every value as text.
+ */
+export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+    },
+  });
+  const script = loadConsoleScript();
+  let streams = 0;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    // Bound to loopback, a request for another host name is a DNS-rebinding attempt from some web page.
+    if (isLoopbackBind(deps.host) && !LOOPBACK_HOST.test(request.headers.host ?? '')) {
+      throw new RequestError(
+        403,
+        `host ${JSON.stringify(request.headers.host ?? '')} is not served: the console answers loopback names only`,
+      );
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | RequestError, _request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+    let message = error.message;
+    if (error instanceof RequestError) message = error.message;
+    else if ('code' in error && error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      message = `request body is larger than ${MAX_BODY_BYTES} bytes`;
+    else if ('code' in error && error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      message = 'send the request body as application/json';
+    else if ('code' in error && String(error.code).includes('JSON'))
+      message = `request body is not valid JSON: ${error.message}`;
+    else if (status >= 500) {
+      deps.logger?.warn({ err: error.message }, 'console request failed');
+      message = status === 502 ? error.message : 'internal error';
+    }
+    return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
+  });
+
+  app.get('/', async (request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(consoleHtml(requestedRoutingKey(request))),
+  );
+  app.get(CONSOLE_SCRIPT_PATH, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(script),
+  );
+  app.get('/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(CONSOLE_CSS));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks = { trailReader: deps.ready(), routeserver: deps.owners.status().synced };
+    return reply.code(Object.values(checks).every(Boolean) ? 200 : 503).send({ checks });
+  });
+
+  app.get('/api/owners', async (request) => ({
+    owners: deps.owners.owners(),
+    status: deps.owners.status(),
+    requested: requestedRoutingKey(request),
+  }));
+
+  app.get('/api/trail', async () => ({ rows: deps.hub.rows(), counters: deps.hub.counters() }));
+
+  app.post<{ Body: SendBody }>('/api/send', { schema: { body: sendBodySchema } }, async (request) => {
+    const body = request.body;
+    const target = resolveTarget(body, deps.owners);
+    const events = buildConsoleEvents(body);
+    const expected = deps.owners.expectedFor(target.routingKey);
+    let dispatched: Awaited<ReturnType<ConsoleDispatcher['send']>>;
+    const sentAt = new Date().toISOString();
+    try {
+      dispatched = await deps.dispatcher.send(body.via, events, target.routingKey);
+    } catch (error) {
+      throw new RequestError(
+        502,
+        `${body.via === 'kafka' ? 'Kafka' : 'Temporal'} refused the events: ${(error as Error).message}`,
+      );
+    }
+    const sent: SentEvent[] = dispatched.map((d) => ({
+      eventId: d.eventId,
+      workflowId: d.workflowId,
+      via: body.via,
+      routingKey: target.routingKey,
+      ownerLabel: target.label,
+      expected,
+      sentAt,
+      published: d.placement ? { topic: deps.dispatcher.topic, ...d.placement } : null,
+    }));
+    deps.hub.noteSent(sent);
+    return { via: body.via, owner: target.label, routingKey: target.routingKey, expected, events: sent };
+  });
+
+  app.get('/api/stream', (request, reply) => {
+    if (streams >= MAX_STREAMS) {
+      return reply
+        .code(503)
+        .send({ statusCode: 503, error: 'Server Error', message: 'too many open console pages' });
+    }
+    streams++;
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+    });
+    writeEvent(raw, 'snapshot', {
+      owners: deps.owners.owners(),
+      status: deps.owners.status(),
+      rows: deps.hub.rows(),
+      counters: deps.hub.counters(),
+      info: deps.info,
+    } satisfies WireSnapshot);
+    // Rows are coalesced per 100 ms: a burst of records becomes one message.
+    const pending = new Map<string, TrailRow>();
+    let flush: NodeJS.Timeout | undefined;
+    const unsubscribeRows = deps.hub.subscribe((rows) => {
+      for (const row of rows) pending.set(row.workflowId, row);
+      flush ??= setTimeout(() => {
+        flush = undefined;
+        writeEvent(raw, 'rows', {
+          rows: [...pending.values()],
+          counters: deps.hub.counters(),
+        } satisfies WireRowsUpdate);
+        pending.clear();
+      }, 100);
+    });
+    const unsubscribeOwners = deps.owners.onChange((owners, status) =>
+      writeEvent(raw, 'owners', { owners, status } satisfies WireOwnersUpdate),
+    );
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
+    request.raw.once('close', () => {
+      streams--;
+      clearTimeout(flush);
+      clearInterval(heartbeat);
+      unsubscribeRows();
+      unsubscribeOwners();
+    });
+  });
+
+  return app;
+}
+
+/** The owner (or own routing key) a send names. */
+function resolveTarget(
+  body: SendBody,
+  owners: ConsoleServerDeps['owners'],
+): { label: string; routingKey: string | null } {
+  if ((body.ownerId === undefined) === (body.routingKey === undefined)) {
+    throw new RequestError(400, 'name either ownerId (from /api/owners) or routingKey, not both or neither');
+  }
+  if (body.routingKey !== undefined) {
+    if (!isValidRoutingKey(body.routingKey)) {
+      throw new RequestError(
+        400,
+        'routingKey must be 1-64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit',
+      );
+    }
+    return { label: `key ${body.routingKey}`, routingKey: body.routingKey };
+  }
+  const owner: ConsoleOwner | undefined = owners.byId(body.ownerId as string);
+  if (!owner) {
+    throw new RequestError(
+      404,
+      `unknown owner ${JSON.stringify(body.ownerId)}: the routeserver lists ${owners
+        .owners()
+        .map((o) => o.id)
+        .join(', ')}`,
+    );
+  }
+  return { label: owner.label, routingKey: owner.routingKey };
+}
+
+/** Events with ids `console-<random>-<seq>`, each validated against the event schema first. */
+function buildConsoleEvents(body: SendBody): PipelineEvent[] {
+  let payload: ReturnType<typeof payloadFromTemplate>;
+  try {
+    payload = payloadFromTemplate(body.payload);
+  } catch (error) {
+    throw new RequestError(400, `payload: ${(error as Error).message}`);
+  }
+  try {
+    return buildEvents({
+      count: body.count,
+      type: body.type,
+      idPrefix: `console-${randomUUID().slice(0, 8)}`,
+      payload,
+      payloadOption: 'payload',
+    });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new RequestError(400, error.message.replace(/^option '-*([^']+)' is invalid: /, '$1: '));
+  }
+}

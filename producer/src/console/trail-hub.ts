@@ -1,0 +1,159 @@
+import { misplacements, TrailBook, type TrailRecord, type WorkflowTrail } from '@sandbox-routing/shared';
+import type { SendPath } from './sender';
+
+/** What the console knows about an event it sent itself. */
+export interface SentEvent {
+  eventId: string;
+  workflowId: string;
+  via: SendPath;
+  routingKey: string | null;
+  /** The owner picked on the page (its label). */
+  ownerLabel: string;
+  /** Who should handle it, by the routing rules when it was sent. */
+  expected: { worker: string; ingress: string };
+  sentAt: string;
+  /** Kafka path: topic, partition and offset of the message. */
+  published: { topic: string; partition: number; offset: string } | null;
+}
+
+/** One row of the live trail: what the page shows for one workflow. */
+export interface TrailRow {
+  workflowId: string;
+  eventId: string | null;
+  routingKey: string | null;
+  /** How this console sent it; null for work someone else started. */
+  via: SendPath | null;
+  sentAt: string | null;
+  published: SentEvent['published'];
+  expected: { worker: string; ingress: string };
+  ingestedBy: string | null;
+  runs: WorkflowTrail['runs'];
+  status: WorkflowTrail['status'] | 'sent';
+  endedOn: string | null;
+  /** Send (or event time) → first trail record, and → completed, in ms. */
+  firstRecordAfterMs: number | null;
+  completedAfterMs: number | null;
+  /** Everything that ran where it should not have; empty when the event is where it belongs. */
+  misplaced: string[];
+  temporalUrl: string;
+  updatedAt: string;
+}
+
+/** Per expected owner: what was sent, and how it went. */
+export interface OwnerCounters {
+  sent: number;
+  running: number;
+  completed: number;
+  failed: number;
+  misplaced: number;
+}
+
+export interface TrailHubOptions {
+  /** Who should handle a key by the current rules (for work this console did not send). */
+  expectedFor(routingKey: string | null): { worker: string; ingress: string };
+  /** Link to a workflow (its latest run when known) in the Temporal UI. */
+  temporalUrl(workflowId: string, runId?: string): string;
+  /** Most rows kept (the oldest go first). */
+  maxRows?: number;
+}
+
+type Listener = (rows: TrailRow[]) => void;
+
+const msBetween = (from: string | null, to: string | null): number | null =>
+  from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;
+
+/**
+ * The console's view of the trail: records from the results topic folded per workflow, joined with
+ * what the console sent, judged against the expected owners, and pushed to listeners (the page's
+ * event streams) as rows.
+ */
+export class TrailHub {
+  private readonly book: TrailBook;
+  private readonly sent = new Map<string, SentEvent>();
+  private readonly listeners = new Set<Listener>();
+  private readonly maxRows: number;
+
+  constructor(private readonly options: TrailHubOptions) {
+    this.maxRows = options.maxRows ?? 500;
+    this.book = new TrailBook({ maxWorkflows: this.maxRows });
+  }
+
+  /** Records events the console just sent; their rows appear at once, as `sent`. */
+  noteSent(events: readonly SentEvent[]): void {
+    for (const event of events) {
+      this.sent.delete(event.workflowId);
+      this.sent.set(event.workflowId, event);
+      if (this.sent.size > this.maxRows) {
+        const oldest = this.sent.keys().next().value;
+        if (oldest !== undefined) this.sent.delete(oldest);
+      }
+    }
+    this.publish(events.map((e) => this.row(e.workflowId)));
+  }
+
+  /** Applies one trail record and pushes the row it changed. */
+  onRecord(record: TrailRecord): void {
+    const trail = this.book.apply(record);
+    if (trail) this.publish([this.row(trail.workflowId)]);
+  }
+
+  /** Every row, newest first, up to `limit`. */
+  rows(limit = 200): TrailRow[] {
+    const ids = new Set([...this.book.all().map((t) => t.workflowId), ...this.sent.keys()]);
+    return [...ids]
+      .map((id) => this.row(id))
+      .sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0))
+      .slice(0, limit);
+  }
+
+  /** Counters per expected worker owner, over every row kept. */
+  counters(): Record<string, OwnerCounters> {
+    const counters: Record<string, OwnerCounters> = {};
+    for (const row of this.rows(Number.MAX_SAFE_INTEGER)) {
+      const owner = row.expected.worker;
+      counters[owner] ??= { sent: 0, running: 0, completed: 0, failed: 0, misplaced: 0 };
+      const c = counters[owner];
+      if (row.via) c.sent++;
+      if (row.status === 'running') c.running++;
+      if (row.status === 'completed') c.completed++;
+      if (row.status === 'failed' || row.status === 'cancelled') c.failed++;
+      if (row.misplaced.length > 0) c.misplaced++;
+    }
+    return counters;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private publish(rows: TrailRow[]): void {
+    for (const listener of this.listeners) listener(rows);
+  }
+
+  private row(workflowId: string): TrailRow {
+    const sent = this.sent.get(workflowId);
+    const trail = this.book.get(workflowId);
+    const routingKey = sent?.routingKey ?? trail?.routingKey ?? null;
+    const expected = sent?.expected ?? this.options.expectedFor(routingKey);
+    const origin = sent?.sentAt ?? trail?.eventTime ?? null;
+    return {
+      workflowId,
+      eventId: sent?.eventId ?? trail?.eventId ?? null,
+      routingKey,
+      via: sent?.via ?? null,
+      sentAt: sent?.sentAt ?? null,
+      published: sent?.published ?? null,
+      expected,
+      ingestedBy: trail?.ingestedBy ?? null,
+      runs: trail?.runs ?? [],
+      status: trail?.status === 'running' && trail.runs.length === 0 ? 'sent' : (trail?.status ?? 'sent'),
+      endedOn: trail?.endedOn ?? null,
+      firstRecordAfterMs: msBetween(origin, trail?.firstSeen ?? null),
+      completedAfterMs: msBetween(origin, trail?.completedAt ?? null),
+      misplaced: trail ? misplacements(trail, expected) : [],
+      temporalUrl: this.options.temporalUrl(workflowId, trail?.runs.at(-1)?.runId),
+      updatedAt: trail?.lastUpdate ?? sent?.sentAt ?? new Date(0).toISOString(),
+    };
+  }
+}
