@@ -3,6 +3,7 @@ import { instanceLabel } from '@sandbox-routing/shared';
 import { Command } from 'commander';
 import { type EventOutcome, Pipeline } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
+import { readSettings } from '../stack/settings';
 import { down, isUp, up } from '../stack/stack';
 
 /** Routing keys in Signadot's format (13 lowercase alphanumerics), fixed so the docs can show them. */
@@ -149,12 +150,21 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
   console.log(
     `Temporal UI: ${stack.TEMPORAL_UI_URL} (search: SignadotRoutingKey="${SANDBOXES[0].routingKey}")`,
   );
+  const keepRunning = !options.exit && process.stdout.isTTY;
+  // The web console: send more events to any owner and watch where each one runs.
+  const consoleUrl = keepRunning
+    ? await pipeline.startConsole(readSettings().consolePort).then(
+        (service) => service.httpUrl,
+        (error: Error) => `not started (${error.message})`,
+      )
+    : '(not started: the demo exits now; keep it running in a terminal, or see npm run console)';
+  console.log(`Console:     ${consoleUrl} (send events to any sandbox, watch where each one runs)`);
   console.log(`Service logs: ${path.join(STACK_DIR, 'logs', 'demo')}`);
   console.log(
     `Send more: node producer/dist/cli.js publish --routing-key ${SANDBOXES[0].routingKey} --count 3`,
   );
 
-  if (options.exit || !process.stdout.isTTY) {
+  if (!keepRunning) {
     await stopAll();
   } else {
     console.log('\nThe services keep running; press Ctrl-C to stop everything the demo started.');

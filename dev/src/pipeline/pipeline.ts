@@ -95,6 +95,11 @@ export class Pipeline {
     return `${this.topic}.dead-letter`;
   }
 
+  /** Where the workers publish their trail records (`events.results` for the default topic). */
+  get resultsTopic(): string {
+    return `${this.topic}.results`;
+  }
+
   kafka(): Kafka {
     return new Kafka({ brokers: this.options.stack.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
   }
@@ -107,6 +112,7 @@ export class Pipeline {
         topics: [
           { topic: this.topic, numPartitions: partitions, replicationFactor: 1 },
           { topic: this.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+          { topic: this.resultsTopic, numPartitions: 1, replicationFactor: 1 },
         ],
         waitForLeaders: true,
       });
@@ -127,6 +133,7 @@ export class Pipeline {
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       KAFKA_TOPIC: this.topic,
       KAFKA_DEAD_LETTER_TOPIC: this.deadLetterTopic,
+      KAFKA_RESULTS_TOPIC: this.resultsTopic,
     };
   }
 
@@ -163,6 +170,31 @@ export class Pipeline {
       httpPort: await freePort(),
       logDir: this.options.logDir,
       launcher: this.options.launcher,
+    });
+    this.services.push(service);
+    return service;
+  }
+
+  /**
+   * The web console (`producer console`) for this pipeline's topics, queue and baselines, on `port`
+   * (default: a free one). Its /readyz waits for the trail reader and the first routeserver answer.
+   */
+  async startConsole(port?: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+    const consolePort = port ?? (await freePort());
+    const service = await startService({
+      name: 'console',
+      entry: 'producer/dist/cli.js',
+      args: ['console'],
+      env: {
+        ...this.serviceEnv(''),
+        TEMPORAL_UI_URL: this.options.stack.TEMPORAL_UI_URL,
+        WORKER_BASELINE_NAME: this.workerBaseline,
+        INGRESS_BASELINE_NAME: this.ingressBaseline,
+        CONSOLE_PORT: String(consolePort),
+        ...extraEnv,
+      },
+      httpPort: consolePort,
+      logDir: this.options.logDir,
     });
     this.services.push(service);
     return service;

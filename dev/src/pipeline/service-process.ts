@@ -16,6 +16,8 @@ export interface StartServiceOptions {
   name: string;
   /** Path of the compiled entry point, relative to the repository root. */
   entry: string;
+  /** Its command-line arguments (e.g. a subcommand). */
+  args?: string[];
   env: NodeJS.ProcessEnv;
   httpPort: number;
   logDir: string;
@@ -28,7 +30,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const launch = (options.launcher ?? checkoutLauncher).launch(options.entry, [], {
+  const launch = (options.launcher ?? checkoutLauncher).launch(options.entry, options.args ?? [], {
     ...options.env,
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(options.httpPort),

@@ -8,6 +8,8 @@ export interface StackSettings {
   temporalHttpPort: number;
   temporalMetricsPort: number;
   routeserverPort: number;
+  /** Port of the web console the demo starts (`producer console`). */
+  consolePort: number;
   /** Initial sandboxes and route groups for the stand-in; empty for none. */
   routeserverStateFile: string;
 }
@@ -32,6 +34,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     temporalHttpPort: port(env, 'STACK_TEMPORAL_HTTP_PORT', 7243),
     temporalMetricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 7244),
     routeserverPort: port(env, 'STACK_ROUTESERVER_PORT', 7778),
+    consolePort: port(env, 'STACK_CONSOLE_PORT', 8090),
     routeserverStateFile: env.STACK_ROUTESERVER_STATE_FILE ?? '',
   };
 }

@@ -84,7 +84,7 @@ h2 { font-size: 15px; margin: 0 0 10px; }
 .pill.ok { border-color: var(--ok); color: var(--ok); }
 .pill.bad { border-color: var(--bad); color: var(--bad); }
 #counters { padding: 10px 20px 0; }
-main { display: grid; grid-template-columns: minmax(280px, 360px) 1fr; gap: 20px; padding: 14px 20px 30px; align-items: start; }
+main { display: grid; grid-template-columns: minmax(260px, 320px) minmax(0, 1fr); gap: 20px; padding: 14px 20px 30px; align-items: start; }
 form { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px; display: flex; flex-direction: column; gap: 6px; }
 form label { font-weight: 600; }
 fieldset { border: 1px solid var(--line); border-radius: 6px; display: flex; flex-direction: column; gap: 4px; }
@@ -102,7 +102,11 @@ th { font-size: 12px; color: var(--muted); font-weight: 600; background: #f2f4f7
 #counters table { width: auto; min-width: 520px; }
 #counters td.num { text-align: right; font-variant-numeric: tabular-nums; }
 #trail td { font-size: 12.5px; }
-#trail .step { display: block; white-space: nowrap; }
+#trail .step { display: block; overflow-wrap: anywhere; }
+#trail-section { min-width: 0; overflow-x: auto; }
+#trail td:first-child { min-width: 160px; }
+#trail td { max-width: 320px; }
+#trail .payload { white-space: normal; max-width: 240px; overflow-wrap: anywhere; color: var(--muted); }
 #trail tr.misplaced td { background: var(--bg-bad); color: var(--bad); }
 #trail tr.misplaced .problem { display: block; font-weight: 600; }
 .status-completed { color: var(--ok); font-weight: 600; }

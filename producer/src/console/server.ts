@@ -14,6 +14,8 @@ import type { SentEvent, TrailHub, TrailRow } from './trail-hub';
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Most events one send may ask for. */
 export const MAX_EVENTS_PER_SEND = 100;
+/** How much of each payload a trail row shows. */
+const PAYLOAD_PREVIEW_CHARS = 120;
 /** Most page streams at once (each holds a connection). */
 export const MAX_STREAMS = 32;
 
@@ -183,6 +185,7 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
         `${body.via === 'kafka' ? 'Kafka' : 'Temporal'} refused the events: ${(error as Error).message}`,
       );
     }
+    const payloadOf = new Map(events.map((e) => [e.id, JSON.stringify(e.payload)]));
     const sent: SentEvent[] = dispatched.map((d) => ({
       eventId: d.eventId,
       workflowId: d.workflowId,
@@ -192,6 +195,7 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
       expected,
       sentAt,
       published: d.placement ? { topic: deps.dispatcher.topic, ...d.placement } : null,
+      payloadPreview: (payloadOf.get(d.eventId) ?? '').slice(0, PAYLOAD_PREVIEW_CHARS),
     }));
     deps.hub.noteSent(sent);
     return { via: body.via, owner: target.label, routingKey: target.routingKey, expected, events: sent };

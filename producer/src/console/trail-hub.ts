@@ -14,6 +14,8 @@ export interface SentEvent {
   sentAt: string;
   /** Kafka path: topic, partition and offset of the message. */
   published: { topic: string; partition: number; offset: string } | null;
+  /** The start of the payload as sent (JSON), so a row says which event it is. */
+  payloadPreview: string;
 }
 
 /** One row of the live trail: what the page shows for one workflow. */
@@ -25,6 +27,7 @@ export interface TrailRow {
   via: SendPath | null;
   sentAt: string | null;
   published: SentEvent['published'];
+  payloadPreview: string | null;
   expected: { worker: string; ingress: string };
   ingestedBy: string | null;
   runs: WorkflowTrail['runs'];
@@ -144,6 +147,7 @@ export class TrailHub {
       via: sent?.via ?? null,
       sentAt: sent?.sentAt ?? null,
       published: sent?.published ?? null,
+      payloadPreview: sent?.payloadPreview ?? null,
       expected,
       ingestedBy: trail?.ingestedBy ?? null,
       runs: trail?.runs ?? [],

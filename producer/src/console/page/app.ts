@@ -138,7 +138,9 @@ function rowElement(row: WireRow): HTMLTableRowElement {
     link.title = 'open the workflow in the Temporal UI';
   }
   const via = row.via ? `via ${row.via}` : 'sent elsewhere';
-  tr.append(cell(link, el('span', via, 'step muted')));
+  const first = cell(link, el('span', via, 'step muted'));
+  if (row.payloadPreview) first.append(el('span', row.payloadPreview, 'step mono payload'));
+  tr.append(first);
   tr.append(cell(row.routingKey ?? '(no key)', `→ ${row.expected.worker}`));
   tr.append(
     cell(

@@ -55,6 +55,7 @@ export interface WireRow {
   via: WireSendPath | null;
   sentAt: string | null;
   published: { topic: string; partition: number; offset: string } | null;
+  payloadPreview: string | null;
   expected: { worker: string; ingress: string };
   ingestedBy: string | null;
   runs: WireRun[];
