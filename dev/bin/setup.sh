@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, on a fresh machine or an up-to-date one (then it
-# takes a few seconds): npm packages, kcat, the Kafka jars (Maven Central), the Temporal CLI (go install).
+# takes a few seconds): npm packages, kcat and Chromium (apt), the Kafka jars (Maven Central), the
+# Temporal CLI (go install).
 # Needs Node 20.19+ (require(esm), which a fastify dependency needs), Java 17+, Maven and Go 1.25+ on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,18 +22,22 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-# kcat: the tests send events with `kcat -H` to prove foreign producers route like ours.
-if ! command -v kcat >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing kcat (Debian package)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
-  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-    say "installing kcat with sudo apt-get"
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
-  else
-    say "missing: kcat (install it with your package manager, e.g. apt-get install kcat)"; exit 1
+# Debian packages the tests need, installed with apt when missing (as root, or with sudo).
+apt_install() { # <command> <package> <why>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { say "missing: $1 ($3; install the $2 package)"; exit 1; }
+    sudo="sudo"
   fi
-fi
+  command -v apt-get >/dev/null 2>&1 || { say "missing: $1 ($3; install $2 with your package manager)"; exit 1; }
+  say "installing $2 (Debian package: $3)"
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+# kcat: the tests send events with `kcat -H` to prove foreign producers route like ours.
+apt_install kcat kcat "foreign-producer tests"
+# Chromium: the console's browser tests drive it with playwright-core (which never downloads a browser).
+apt_install chromium chromium "the console's browser tests"
 
 # Kafka jars and the Temporal CLI (built with go install unless a `temporal` is on PATH).
 npx tsc -b dev
