@@ -106,6 +106,7 @@ th { font-size: 12px; color: var(--muted); font-weight: 600; background: #f2f4f7
 #trail-section { min-width: 0; overflow-x: auto; }
 #trail td:first-child { min-width: 160px; }
 #trail td { max-width: 320px; }
+#trail td:nth-child(2) .step, #trail td:nth-child(6) .step { overflow-wrap: normal; white-space: nowrap; }
 #trail .payload { white-space: normal; max-width: 240px; overflow-wrap: anywhere; color: var(--muted); }
 #trail tr.misplaced td { background: var(--bg-bad); color: var(--bad); }
 #trail tr.misplaced .problem { display: block; font-weight: 600; }

@@ -1,32 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stackEnv } from '@sandbox-routing/testkit';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Pipeline } from '../../pipeline/pipeline';
 import type { ServiceProcess } from '../../pipeline/service-process';
 import { STACK_DIR } from '../../stack/paths';
+import { launchChromium } from '../browser';
 
 /**
  * The console in a real browser (Debian's Chromium, driven by playwright-core) against the real
  * stack: a baseline and a sandbox, each with a worker and an ingress process, and the console process.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Flags for a machine without a network beyond loopback (no background fetches, no QUIC). */
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Markup that would run script if it were ever parsed as HTML. */
 const XSS = '<img src=x onerror=globalThis.__xss=1>';
 /** Generous: the machine may be loaded; the console shows each step as it happens anyway. */
@@ -67,8 +56,7 @@ describe('web console in a headless browser', () => {
   let consoleService: ServiceProcess;
   let markup: { url: string; server: Server };
   let markupConsole: ServiceProcess;
-  let context: BrowserContext;
-  let profile: string;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
   const timings: {
     path: string;
     owner: string;
@@ -89,18 +77,11 @@ describe('web console in a headless browser', () => {
     consoleService = await pipeline.startConsole();
     markup = await markupRouteserver(pipeline.workerBaseline);
     markupConsole = await pipeline.startConsole(undefined, { SIGNADOT_ROUTESERVER_URL: markup.url });
-    profile = mkdtempSync(path.join(tmpdir(), 'console-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1440, height: 900 },
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await pipeline?.stop();
     await new Promise((resolve) => markup?.server.close(resolve));
     if (timings.length > 0) {
@@ -114,7 +95,7 @@ describe('web console in a headless browser', () => {
   });
 
   async function openConsole(url: string, headers: Record<string, string> = {}): Promise<Page> {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.setExtraHTTPHeaders(headers);
     await page.goto(url);
     await page.locator('#connection', { hasText: 'live' }).waitFor({ timeout: 20_000 });
