@@ -115,7 +115,12 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
     },
   });
   const script = loadConsoleScript();
-  let streams = 0;
+  // Open event streams: ended on close, or app.close() would wait for the pages to go away.
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', (done) => {
+    for (const raw of streams) raw.end();
+    done();
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
@@ -202,14 +207,14 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
   });
 
   app.get('/api/stream', (request, reply) => {
-    if (streams >= MAX_STREAMS) {
+    if (streams.size >= MAX_STREAMS) {
       return reply
         .code(503)
         .send({ statusCode: 503, error: 'Server Error', message: 'too many open console pages' });
     }
-    streams++;
     reply.hijack();
     const raw = reply.raw;
+    streams.add(raw);
     raw.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -242,7 +247,7 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
     );
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
     request.raw.once('close', () => {
-      streams--;
+      streams.delete(raw);
       clearTimeout(flush);
       clearInterval(heartbeat);
       unsubscribeRows();

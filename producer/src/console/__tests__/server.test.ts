@@ -220,6 +220,71 @@ describe('console server API', () => {
   });
 });
 
+describe('console event stream', () => {
+  it('sends a snapshot, then rows as they change, and lets the server close while a page is open', async () => {
+    const hub = new TrailHub({
+      expectedFor: () => ({ worker: 'baseline', ingress: 'baseline' }),
+      temporalUrl: () => '',
+    });
+    const app = await buildConsoleServer({
+      owners: {
+        owners: () => owners,
+        status: () => ({ synced: true, error: null, updatedAt: null }),
+        byId: () => undefined,
+        expectedFor: () => ({ worker: 'baseline', ingress: 'baseline' }),
+        onChange: () => () => undefined,
+      },
+      hub,
+      dispatcher: { topic: 'events', send: async () => [], close: async () => undefined },
+      ready: () => true,
+      info: {
+        temporalUiUrl: 'http://127.0.0.1:8233',
+        namespace: 'default',
+        sharedQueue: 'orders',
+        resultsTopic: 'r',
+      },
+      host: '127.0.0.1',
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const response = await fetch(`${url}/api/stream`);
+    assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+        text += Buffer.from(value).toString('utf8');
+      }
+    };
+    await readUntil(/event: snapshot\ndata: .*"owners":\[/);
+    hub.noteSent([
+      {
+        eventId: 'e-1',
+        workflowId: 'evt-e-1',
+        via: 'kafka',
+        routingKey: null,
+        ownerLabel: 'baseline',
+        expected: { worker: 'baseline', ingress: 'baseline' },
+        sentAt: new Date().toISOString(),
+        published: { topic: 'events', partition: 0, offset: '7' },
+        payloadPreview: '{}',
+      },
+    ]);
+    await readUntil(/event: rows\ndata: .*"workflowId":"evt-e-1".*"status":"sent"/);
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      app.close().then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), 5000);
+      }),
+    ]);
+    clearTimeout(timer);
+    await reader.cancel().catch(() => undefined);
+    assert.ok(closed, 'close does not wait for the open page');
+  });
+});
+
 describe('owner list', () => {
   it('from routing rules alone (Signadot routeserver): one entry per key, named by the sandbox it routes to', () => {
     assert.deepEqual(
