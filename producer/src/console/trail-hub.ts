@@ -149,7 +149,8 @@ export class TrailHub {
       published: sent?.published ?? null,
       payloadPreview: sent?.payloadPreview ?? null,
       expected,
-      ingestedBy: trail?.ingestedBy ?? null,
+      // The worker's record (memo ingestedBy); an ingress that emits its own decision record fills the gap.
+      ingestedBy: trail?.ingestedBy ?? trail?.ingress?.instance ?? null,
       runs: trail?.runs ?? [],
       status: trail?.status === 'running' && trail.runs.length === 0 ? 'sent' : (trail?.status ?? 'sent'),
       endedOn: trail?.endedOn ?? null,

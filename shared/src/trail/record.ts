@@ -65,7 +65,11 @@ export interface IngressDecidedRecord extends RecordBase {
   action: 'started' | 'forwarded' | 'skipped' | 'duplicate' | 'dead-lettered';
   /** The owner it decided (`baseline` or a sandbox name), null when it could not tell. */
   owner: string | null;
-  /** The workflow it started (action `started` / `duplicate`). */
+  /**
+   * The workflow the event's owner starts (`evt-<event id>`), also when this instance only forwards
+   * it: readers attach the decision to that workflow's trail. Null when there is none (skipped,
+   * dead-lettered).
+   */
   workflowId: string | null;
   /** Where it forwarded the record (action `forwarded`), or the dead-letter reason. */
   detail: string | null;
