@@ -195,6 +195,7 @@ export class Pipeline {
       },
       httpPort: consolePort,
       logDir: this.options.logDir,
+      launcher: this.options.launcher,
     });
     this.services.push(service);
     return service;
