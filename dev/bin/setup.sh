@@ -2,7 +2,7 @@
 # Installs everything the demo and the tests need, on a fresh machine or an up-to-date one (then it
 # takes a few seconds): npm packages, kcat, the Kafka jars (Maven Central), the Temporal CLI (go install),
 # and the foreign Temporal clients of the tests (Python SDK from PyPI in a venv, Go SDK client built once).
-# Needs Node 20.19+ (require(esm), which a fastify dependency needs), Java 17+, Maven, Go 1.25+ and
+# Needs Node 20.19+ (require(esm), which a fastify dependency needs), Java 17+, Maven, Go 1.26+ and
 # Python 3.9+ (with venv) on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,7 @@ need node "Node.js 20 or newer"
 need java "Java 17 or newer, for the local Kafka broker"
 need mvn "Maven, to fetch the Kafka jars from Maven Central"
 need python3 "Python 3.9 or newer, for the foreign-client tests (Temporal's Python SDK)"
-need go "Go 1.25 or newer, for the Temporal CLI and the Go foreign client"
+need go "Go 1.26 or newer, for the Temporal CLI and the Go foreign client"
 node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||
   { say "Node 20.19+ required (require(esm)), found $(node -v)"; exit 1; }
 

@@ -49,13 +49,12 @@ func runCase(ctx context.Context, c client.Client, name, taskQueue string) (*run
 	out := &runOutput{Case: name, WorkflowID: id, Signals: []string{}}
 	options := client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}
 	began := time.Now()
-	var run client.WorkflowRun
 	var err error
 	switch name {
 	case "start":
-		run, err = c.ExecuteWorkflow(ctx, options, "processOrder", orderEvent(id))
+		_, err = c.ExecuteWorkflow(ctx, options, "processOrder", orderEvent(id))
 	case "signal-with-start":
-		run, err = c.SignalWithStartWorkflow(ctx, id, "approve", map[string]any{"approvedBy": "s1"}, options,
+		_, err = c.SignalWithStartWorkflow(ctx, id, "approve", map[string]any{"approvedBy": "s1"}, options,
 			"awaitApproval", orderEvent(id))
 		out.Signals = append(out.Signals, "s1")
 	default:
@@ -68,7 +67,6 @@ func runCase(ctx context.Context, c client.Client, name, taskQueue string) (*run
 	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &out.Result); err != nil {
 		return nil, err
 	}
-	_ = run
 	out.StartToCompleteMs = float64(time.Since(began).Microseconds()) / 1000
 	return out, nil
 }
