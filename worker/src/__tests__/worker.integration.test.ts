@@ -18,7 +18,13 @@ import {
   startRouteTable,
 } from '@sandbox-routing/shared';
 import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
-import { Client, Connection, type HistoryAndWorkflowId, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultPayloadConverter,
+  type HistoryAndWorkflowId,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { ApprovalReceipt, ApprovalResult, OrderResult } from '../order';
 import type { TeardownReport } from '../sandbox-teardown';
@@ -185,6 +191,43 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     const result = await processOrder(plainClient, createEvent('order.created', {}));
     assertRanOn(result, 'baseline', SHARED_QUEUE);
     assert.deepEqual([result.pricing, result.totalCents], ['standard', 1999]);
+  });
+
+  it('a key that is present but refused is logged once with the reason and counted; the workflow runs keyless', async () => {
+    const refusing = new Client({
+      connection,
+      interceptors: {
+        workflow: [
+          {
+            // As an OpenTelemetry client with a malformed key in its baggage would send it.
+            startWithDetails: (input, next) =>
+              next({
+                ...input,
+                headers: {
+                  ...input.headers,
+                  '_tracer-data': defaultPayloadConverter.toPayload({ baggage: 'sd-routing-key=a%20b' }),
+                },
+              }),
+          },
+        ],
+      },
+    });
+    const event = createEvent('order.created', {});
+    const workflowId = `evt-${event.id}`;
+    const result = (await refusing.workflow.execute('processOrder', {
+      taskQueue: SHARED_QUEUE,
+      workflowId,
+      args: [event],
+    })) as OrderResult;
+    assertRanOn(result, 'baseline', SHARED_QUEUE);
+    assert.equal(result.routingKey, null);
+    const refusals = baseline
+      .logs('routing decision')
+      .filter((line) => line.workflowId === workflowId && line.action === 'key-refused');
+    assert.equal(refusals.length, 1, baseline.tail());
+    assert.equal(refusals[0]?.carrier, 'tracer-data');
+    assert.match(String(refusals[0]?.reason), /"a b" \(length 3\) is not a routing key/);
+    assert.ok(decisionCount(await baseline.metrics(), { component: 'workflow', action: 'key-refused' }) >= 1);
   });
 
   it('/metrics exposes the routing decision counter of each instance', async () => {
