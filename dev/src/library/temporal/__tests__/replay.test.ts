@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { REDIRECT_MANIFEST_HEADER, ROUTING_WORKFLOW_INTERCEPTORS } from '@sandbox-routing/shared';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
 /**
  * Histories recorded from real runs by `RECORD_HISTORIES=dev/src/library/temporal/__tests__/histories
@@ -16,6 +16,9 @@ import { Worker } from '@temporalio/worker';
  * old histories included: a change that alters the commands they emit fails here without any server.
  */
 const dir = path.resolve(__dirname, '../../../../src/library/temporal/__tests__/histories');
+
+// One replay worker per history: keep their state-change logs out of the test output.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 describe('workflow interceptors replay recorded histories', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
