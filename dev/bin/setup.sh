@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, on a fresh machine or an up-to-date one (then it
 # takes a few seconds): npm packages, kcat and Chromium (apt), the Kafka jars (Maven Central), the
-# Temporal CLI (go install).
-# Needs Node 20.19+ (require(esm), which a fastify dependency needs), Java 17+, Maven and Go 1.25+ on PATH.
+# Temporal CLI (go install), and the foreign Temporal clients of the tests (Python SDK from PyPI in a
+# venv, Go SDK client built once).
+# Needs Node 20.19+ (require(esm), which a fastify dependency needs), Java 17+, Maven, Go 1.26+ and
+# Python 3.9+ (with venv) on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -13,6 +15,8 @@ need() {
 need node "Node.js 20 or newer"
 need java "Java 17 or newer, for the local Kafka broker"
 need mvn "Maven, to fetch the Kafka jars from Maven Central"
+need python3 "Python 3.9 or newer, for the foreign-client tests (Temporal's Python SDK)"
+need go "Go 1.26 or newer, for the Temporal CLI and the Go foreign client"
 node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||
   { say "Node 20.19+ required (require(esm)), found $(node -v)"; exit 1; }
 
@@ -43,4 +47,27 @@ apt_install chromium chromium "the console's browser tests"
 npx tsc -b dev
 node dev/dist/stack/cli.js install
 if [ -f dev/bin/setup-k8s-tools.sh ]; then bash dev/bin/setup-k8s-tools.sh; fi
+
+# Foreign Temporal clients: how services in other languages start workflows (no project code in them).
+# Each is (re)built when its pinned dependencies change; a stamp records what was built.
+stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+PY_VENV=.tools/python
+PY_REQUIREMENTS=dev/src/clients/python/requirements.txt
+py_stamp="$(stamp_of "$PY_REQUIREMENTS")"
+if [ "$(cat "$PY_VENV/.stamp" 2>/dev/null)" != "$py_stamp" ]; then
+  say "installing the Python Temporal SDK client (PyPI) into $PY_VENV"
+  rm -rf "$PY_VENV"
+  python3 -m venv "$PY_VENV"
+  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$PY_REQUIREMENTS"
+  echo "$py_stamp" > "$PY_VENV/.stamp"
+fi
+GO_CLIENT_SRC=dev/src/clients/go
+GO_CLIENT=.tools/bin/temporal-go-client
+go_stamp="$(stamp_of "$GO_CLIENT_SRC/go.mod" "$GO_CLIENT_SRC/go.sum" "$GO_CLIENT_SRC"/*.go)"
+if [ "$(cat "$GO_CLIENT.stamp" 2>/dev/null)" != "$go_stamp" ] || [ ! -x "$GO_CLIENT" ]; then
+  say "building the Go Temporal SDK client into $GO_CLIENT (first run downloads modules; about a minute)"
+  mkdir -p .tools/bin
+  (cd "$GO_CLIENT_SRC" && GOFLAGS=-mod=readonly go build -trimpath -o "../../../../$GO_CLIENT" .)
+  echo "$go_stamp" > "$GO_CLIENT.stamp"
+fi
 say "ready"

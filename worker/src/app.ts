@@ -40,6 +40,8 @@ function decisionListener(logger: Logger, count: (event: RoutingDecisionEvent) =
         taskQueue: event.taskQueue,
         workflowId: event.workflowId,
         activityType: event.activityType,
+        carrier: event.carrier,
+        reason: event.reason,
       },
       'routing decision',
     );
@@ -131,6 +133,7 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
           routeTable,
           sharedQueue,
           mismatchPolicy: config.worker.activityMismatchPolicy,
+          recordSearchAttributes: config.worker.recordSearchAttributes,
           onDecision,
         },
       );

@@ -29,6 +29,8 @@ export interface WorkerSettings {
   variant: PricingVariant;
   /** What an activity that reached the wrong instance does (see `MismatchPolicy` in shared). */
   activityMismatchPolicy: MismatchPolicy;
+  /** Record `SignadotRoutingKey` / `SignadotSandbox` on workflows the first-task check places. */
+  recordSearchAttributes: boolean;
   /**
    * How long in-flight tasks may finish after SIGTERM before activities are cancelled. The process
    * allows itself {@link SHUTDOWN_CLEANUP_MARGIN_MS} more to close connections, then exits.
@@ -76,6 +78,14 @@ export const workerSchema: Schema<WorkerConfig> = {
       format: ['log', 'retry'],
       default: 'log',
       env: 'WORKER_ACTIVITY_MISMATCH_POLICY',
+    },
+    recordSearchAttributes: {
+      doc:
+        'Record the SignadotRoutingKey and SignadotSandbox search attributes on workflows the first-task ' +
+        'check places (register them on the namespace), as the ingress does for the workflows it starts.',
+      format: 'strict-boolean',
+      default: true,
+      env: 'WORKER_RECORD_SEARCH_ATTRIBUTES',
     },
     shutdownGraceMs: {
       doc: 'After SIGTERM, how long in-flight tasks may finish before activities are cancelled, in ms.',

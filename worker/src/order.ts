@@ -74,15 +74,40 @@ export interface OrderResult {
   confirmation: string;
 }
 
-/** The `approve` signal's argument. */
+/** The argument of the `approve` signal and of the `approveOrder` update. */
 export interface Approval {
   approvedBy: string;
 }
 
+/** One approval the workflow received, by signal or by update, in arrival order. */
+export interface ApprovalRecord {
+  approvedBy: string;
+  via: 'signal' | 'update';
+}
+
+/** What the `approveOrder` update answers: proof of who handled it and whether it was the deciding one. */
+export interface ApprovalReceipt {
+  /** The approver that counts: the first one the workflow received. */
+  approvedBy: string;
+  /** True when this update was that first approval. */
+  first: boolean;
+  /** The workflow run that handled the update: `baseline` or the sandbox name, and its task queue. */
+  workflow: WorkflowPlacement;
+}
+
 /** What `awaitApproval` returns: the order result once someone approved it. */
 export interface ApprovalResult extends OrderResult {
+  /** The first approver. */
   approvedBy: string;
+  /** Every approval received (at most {@link MAX_RECORDED_APPROVALS}), in arrival order. */
+  approvals: ApprovalRecord[];
 }
+
+/** Most approvals an `awaitApproval` result lists; later ones are still accepted, not listed. */
+export const MAX_RECORDED_APPROVALS = 100;
+
+/** Failure type of an `approveOrder` update its validator rejects. */
+export const INVALID_APPROVAL_ERROR_TYPE = 'InvalidApproval';
 
 /** Non-retryable failure type of an order whose payload cannot be read. */
 export const INVALID_ORDER_ERROR_TYPE = 'InvalidOrder';

@@ -6,10 +6,12 @@
 import {
   BASELINE_LABEL,
   isSandboxName,
+  REDIRECT_MANIFEST_HEADER,
   ROUTING_KEY_SEARCH_ATTRIBUTE,
   routingKeyFromTemporalHeaders,
   SANDBOX_SEARCH_ATTRIBUTE,
   sandboxTaskQueue,
+  unpackRedirect,
   withRoutingDecision,
   withRoutingKeyHeader,
 } from '@sandbox-routing/shared';
@@ -92,15 +94,28 @@ export function sandboxWorkflowsQuery(sharedQueue: string, sandboxName: string):
 /**
  * Headers for restarting a workflow on the baseline: its own start headers (routing key,
  * `_tracer-data`, …) with the routing decision set to the shared queue, so neither the door nor the
- * first-task redirect sends it back to a sandbox that still holds its key.
+ * first-task redirect sends it back to a sandbox that still holds its key. Messages a redirect
+ * forwarded to the run are not carried over (like every other signal the old run received).
  */
 export function restartHeaders(
   original: Record<string, Payload>,
   sharedQueue: string,
 ): Record<string, Payload> {
   const key = routingKeyFromTemporalHeaders(original)?.key;
-  const keyed = key ? withRoutingKeyHeader(original, key) : { ...original };
+  const { [REDIRECT_MANIFEST_HEADER]: _forwarded, ...kept } = original;
+  const keyed = key ? withRoutingKeyHeader(kept, key) : kept;
   return withRoutingDecision(keyed, sharedQueue);
+}
+
+/**
+ * The workflow's own arguments from a run's start: its input, less the payloads of messages a
+ * redirect forwarded after them.
+ */
+export function startArguments(
+  headers: Record<string, Payload>,
+  input: readonly Payload[],
+): readonly Payload[] {
+  return unpackRedirect(headers, input)?.arguments ?? input;
 }
 
 /**
@@ -119,8 +134,11 @@ class StartHeadersInterceptor implements WorkflowClientInterceptor {
   }
 }
 
+/** The error's message with its causes' (the client wraps gRPC errors: "Failed to start Workflow"). */
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause === undefined ? '' : `: ${errorMessage(error.cause)}`;
+  return `${error.message}${cause}`;
 }
 
 /** Lists, terminates and restarts the open workflows of deleted (or doomed) sandboxes. */
@@ -165,29 +183,26 @@ export class SandboxTeardown {
   }
 
   /**
-   * Terminates one run and starts the same workflow type with the same id and input on the shared
-   * queue, keeping its routing key, memo and routing search attributes. The new run starts from
-   * the beginning: whatever the old run had done is not carried over.
+   * Replaces one run with the same workflow type, id and input on the shared queue, keeping its
+   * routing key, memo and routing search attributes: one start with `TERMINATE_EXISTING`, so the
+   * server terminates the running run and starts the new one atomically (a failed start leaves the
+   * old run running). The new run starts from the beginning: whatever the old run had done is not
+   * carried over.
    * @returns the new run id
    */
-  async restartOnBaseline(workflow: PinnedWorkflow, sandboxName: string): Promise<string> {
+  async restartOnBaseline(workflow: PinnedWorkflow): Promise<string> {
     const handle = this.client.workflow.getHandle(workflow.workflowId, workflow.runId);
-    // Read everything before terminating, so a failure here leaves the workflow untouched.
     const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     if (!started) throw new Error('history has no WorkflowExecutionStarted event');
     const converter = this.client.options.loadedDataConverter.payloadConverter;
-    const args = (started.input?.payloads ?? []).map((payload) => converter.fromPayload(payload as Payload));
-    const headers = restartHeaders(
-      (started.header?.fields ?? {}) as Record<string, Payload>,
-      this.sharedQueue,
-    );
+    const originalHeaders = (started.header?.fields ?? {}) as Record<string, Payload>;
+    const input = (started.input?.payloads ?? []) as Payload[];
+    const args = startArguments(originalHeaders, input).map((payload) => converter.fromPayload(payload));
+    const headers = restartHeaders(originalHeaders, this.sharedQueue);
     const routingKey = description.typedSearchAttributes.get(ROUTING_KEY_SEARCH_ATTRIBUTE);
     const recordedSandbox = description.typedSearchAttributes.get(SANDBOX_SEARCH_ATTRIBUTE);
 
-    await handle.terminate(
-      `sandbox ${sandboxName} torn down: restarting on the baseline (${this.sharedQueue})`,
-    );
     this.startHeaders.byWorkflowId.set(workflow.workflowId, headers);
     try {
       const restarted = await this.client.workflow.start(workflow.type, {
@@ -200,8 +215,10 @@ export class SandboxTeardown {
           ...(routingKey ? [{ key: ROUTING_KEY_SEARCH_ATTRIBUTE, value: routingKey }] : []),
           ...(recordedSandbox ? [{ key: SANDBOX_SEARCH_ATTRIBUTE, value: BASELINE_LABEL }] : []),
         ],
-        // The run just terminated closed this id; an original REJECT_DUPLICATE must not block reuse.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // The running run is replaced; one that completed meanwhile is not run again (the server
+        // refuses REJECT_DUPLICATE together with TERMINATE_EXISTING).
+        workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
       return restarted.firstExecutionRunId;
     } finally {
@@ -262,7 +279,7 @@ export class SandboxTeardown {
         await this.terminate(workflow, sandboxName);
         return { workflow, status: 'terminated' };
       }
-      const newRunId = await this.restartOnBaseline(workflow, sandboxName);
+      const newRunId = await this.restartOnBaseline(workflow);
       return { workflow, status: 'restarted', newRunId, detail: `restarted on ${this.sharedQueue}` };
     } catch (error) {
       return { workflow, status: 'failed', detail: errorMessage(error) };

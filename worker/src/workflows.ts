@@ -20,6 +20,7 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  defineUpdate,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -27,8 +28,12 @@ import {
 import type { OrderActivities } from './activities';
 import {
   type Approval,
+  type ApprovalReceipt,
+  type ApprovalRecord,
   type ApprovalResult,
+  INVALID_APPROVAL_ERROR_TYPE,
   INVALID_ORDER_ERROR_TYPE,
+  MAX_RECORDED_APPROVALS,
   type OrderResult,
   type WorkflowPlacement,
 } from './order';
@@ -95,32 +100,64 @@ export async function processOrder(event: PipelineEvent): Promise<OrderResult> {
   return fulfil(event, currentRoutingKey());
 }
 
-/** Approves an order waiting in {@link awaitApproval}. Later approvals are ignored. */
+/** Approves an order waiting in {@link awaitApproval}. The first approval counts; later ones are recorded. */
 export const approveSignal = defineSignal<[Approval]>('approve');
 
-/** `waiting` until {@link approveSignal} arrives, then `approved`. */
+/**
+ * The same approval as an update: validated first (a missing or empty approver is rejected, type
+ * `InvalidApproval`), then answered with a receipt naming the run that handled it.
+ */
+export const approveUpdate = defineUpdate<ApprovalReceipt, [Approval]>('approveOrder');
+
+/** `waiting` until the first approval arrives, then `approved`. */
 export const approvalStatusQuery = defineQuery<'waiting' | 'approved'>('approvalStatus');
 
 const MAX_APPROVER_LENGTH = 100;
 
 /**
- * An order that waits for a human: it does nothing until the `approve` signal, then processes the
- * order like {@link processOrder}. A workflow that can wait indefinitely is what a deleted sandbox
- * leaves behind; the teardown command finds such workflows and restarts or terminates them.
+ * An order that waits for a human: it does nothing until approved (by the `approve` signal or the
+ * `approveOrder` update), then processes the order like {@link processOrder}. A workflow that can
+ * wait indefinitely is what a deleted sandbox leaves behind; the teardown command finds such
+ * workflows and restarts or terminates them. Its result lists every approval it received, so tests
+ * can check that none was lost or doubled on the way to the run that owns the key.
  */
 export async function awaitApproval(event: PipelineEvent): Promise<ApprovalResult> {
   assertOrderEvent(event);
   // Read now: the routing key of the workflow, not of whichever signal wakes it.
   const routingKey = currentRoutingKey();
-  const state: { approval?: Approval } = {};
+  const approvals: ApprovalRecord[] = [];
+  let approvedBy: string | undefined;
+  const approve = (who: string, via: ApprovalRecord['via']): boolean => {
+    if (approvals.length < MAX_RECORDED_APPROVALS) approvals.push({ approvedBy: who, via });
+    const first = approvedBy === undefined;
+    approvedBy ??= who;
+    return first;
+  };
   setHandler(approveSignal, (approval: Approval) => {
-    const approvedBy: unknown = approval?.approvedBy;
-    state.approval ??= {
-      approvedBy: typeof approvedBy === 'string' ? approvedBy.slice(0, MAX_APPROVER_LENGTH) : 'unknown',
-    };
+    // A signal cannot be rejected: keep what can be kept of a malformed one.
+    const who: unknown = approval?.approvedBy;
+    approve(typeof who === 'string' && who !== '' ? who.slice(0, MAX_APPROVER_LENGTH) : 'unknown', 'signal');
   });
-  setHandler(approvalStatusQuery, () => (state.approval ? 'approved' : 'waiting'));
-  await condition(() => state.approval !== undefined);
+  setHandler(
+    approveUpdate,
+    (approval: Approval): ApprovalReceipt => {
+      const first = approve(approval.approvedBy, 'update');
+      return { approvedBy: approvedBy ?? approval.approvedBy, first, workflow: placement() };
+    },
+    {
+      validator: (approval: Approval) => {
+        const who: unknown = approval?.approvedBy;
+        if (typeof who !== 'string' || who === '' || who.length > MAX_APPROVER_LENGTH) {
+          throw ApplicationFailure.nonRetryable(
+            `approvedBy must be 1-${MAX_APPROVER_LENGTH} characters`,
+            INVALID_APPROVAL_ERROR_TYPE,
+          );
+        }
+      },
+    },
+  );
+  setHandler(approvalStatusQuery, () => (approvedBy === undefined ? 'waiting' : 'approved'));
+  await condition(() => approvedBy !== undefined);
   const result = await fulfil(event, routingKey);
-  return { ...result, approvedBy: state.approval?.approvedBy ?? 'unknown' };
+  return { ...result, approvedBy: approvedBy ?? 'unknown', approvals };
 }

@@ -77,8 +77,18 @@ function parseMember(raw: string): BaggageMember | undefined {
  *   {@link MAX_BAGGAGE_MEMBERS} (180) well-formed members are returned; the rest is ignored.
  * - Duplicate keys are all returned, in order. Lookups in this module ({@link getBaggageValue},
  *   `extractRoutingKey`) use the **last** occurrence, as OpenTelemetry JS (`W3CBaggagePropagator`)
- *   and Go (`baggage.Parse`) do, so this codec and an OTel-extracted context always agree — and a
- *   test harness that appends `,sd-routing-key=…` to existing baggage overrides it.
+ *   and Go (`baggage.Parse`) do, so a test harness that appends `,sd-routing-key=…` to existing
+ *   baggage overrides it.
+ *
+ * Agreement with OpenTelemetry JS's `W3CBaggagePropagator`: on well-formed baggage within the
+ * limits (token keys without `%`, non-empty values of baggage-octets, valid percent-encoding) both
+ * give every key the same value (`codec-differential.test.ts` checks it on generated input). On
+ * malformed input they differ by design: this codec skips a malformed member whole, while OTel JS
+ * keeps what `decodeURIComponent` accepts (values with spaces or quotes, percent-encoded keys),
+ * trims all Unicode whitespace, drops empty values and members over 4096 characters, and loses a
+ * member named `__proto__` (it collects members in a plain object). So for a hostile
+ * header the key this codec routes by may differ from what an OTel context carries: route by this
+ * codec's answer and run the work inside `runWithRoutingKey`, whose key takes precedence.
  */
 export function parseBaggage(headerValues: string | readonly string[]): BaggageMember[] {
   const values = typeof headerValues === 'string' ? [headerValues] : headerValues;

@@ -9,7 +9,7 @@ import {
   TRACESTATE_MEMBER,
   UBERCTX_HEADER,
 } from './constants';
-import { isValidRoutingKey } from './key';
+import { refusalReason, routingKeyFromValue } from './key';
 import { forEachListMember, trimOws } from './list';
 
 /**
@@ -38,6 +38,22 @@ export type RoutingKeyCarrier =
 export interface RoutingKeyMatch {
   key: string;
   carrier: RoutingKeyCarrier;
+}
+
+/** A carrier that names a routing key which is not one: what to log and count instead of routing. */
+export interface RefusedRoutingKey {
+  carrier: RoutingKeyCarrier;
+  /** Why, log-safe and bounded (the value JSON-quoted and cut), e.g. `"a b" (length 3) is not a routing key (...)`. */
+  reason: string;
+}
+
+/**
+ * What the carriers say: the key (`match`), or, when none holds a valid one but some carrier tried to
+ * name it, the first such refusal (`refused`): bad input to report, not "no key".
+ */
+export interface RoutingKeyLookup {
+  match?: RoutingKeyMatch;
+  refused?: RefusedRoutingKey;
 }
 
 let decoder: InstanceType<typeof TextDecoder> | undefined;
@@ -74,9 +90,8 @@ export function headerValues(headers: HeaderMap | undefined, name: string): stri
 }
 
 /**
- * The routing key of a single-valued header (`ot-baggage-*`, `uberctx-*`): its first non-empty
- * comma-separated element, OWS trimmed (Node's HTTP server joins repeated headers with `, `), when
- * that is a valid key.
+ * The candidate of a single-valued header (`ot-baggage-*`, `uberctx-*`): its first non-empty
+ * comma-separated element, OWS trimmed (Node's HTTP server joins repeated headers with `, `).
  */
 function fromPlainHeader(values: readonly string[]): string | undefined {
   let found: string | undefined;
@@ -86,7 +101,7 @@ function fromPlainHeader(values: readonly string[]): string | undefined {
     found = value;
     return false;
   });
-  return found !== undefined && isValidRoutingKey(found) ? found : undefined;
+  return found;
 }
 
 /**
@@ -105,8 +120,12 @@ function fromTracestate(values: readonly string[]): string | undefined {
   return found;
 }
 
+/** Does a baggage or tracestate string mention the member `sd-routing-key` (or `sd-sandbox`)? */
+const BAGGAGE_MENTION = /(^|[,;\s])(sd-routing-key|sd-sandbox)\s*=/;
+const TRACESTATE_MENTION = /(^|[,\s])sd-routing-key\s*=/;
+
 /**
- * Finds the routing key in message or request headers (Kafka headers and HTTP header maps alike).
+ * Looks the routing key up in message or request headers (Kafka headers and HTTP header maps alike).
  * Carriers are tried in this order, and the first one holding a **valid** key wins:
  *
  * 1. W3C `baggage`, member `sd-routing-key` (`'baggage'`);
@@ -116,9 +135,53 @@ function fromTracestate(values: readonly string[]): string | undefined {
  * 5. `tracestate`, member `sd-routing-key` (`'tracestate'`).
  *
  * Within baggage the last occurrence is the candidate, as in OpenTelemetry (see `parseBaggage`); in
- * `tracestate` the first (leftmost is the most recent entry); a candidate that is
- * not a valid routing key is ignored and the search goes on with the next carrier. Never throws;
- * never returns an invalid key.
+ * `tracestate` the first (leftmost is the most recent entry). A candidate's key is the part before a
+ * `;` (see `routingKeyFromValue`: some SDKs keep W3C properties inside the value). A candidate that
+ * is not a valid routing key is refused and the search goes on with the next carrier; when no carrier
+ * holds a valid key, the first refusal is returned as `refused` (also for a malformed `sd-routing-key`
+ * baggage or tracestate member, which has no candidate at all). Never throws; never returns an
+ * invalid key.
+ */
+export function lookUpRoutingKey(headers: HeaderMap | undefined): RoutingKeyLookup {
+  let refused: RefusedRoutingKey | undefined;
+  const consider = (
+    carrier: RoutingKeyCarrier,
+    candidate: string | undefined,
+  ): RoutingKeyMatch | undefined => {
+    if (candidate === undefined) return undefined;
+    const key = routingKeyFromValue(candidate);
+    if (key !== undefined) return { key, carrier };
+    refused ??= { carrier, reason: refusalReason(candidate) };
+    return undefined;
+  };
+
+  const baggage = headerValues(headers, BAGGAGE_HEADER);
+  if (baggage.length > 0) {
+    const members = parseBaggage(baggage);
+    const match =
+      consider('baggage', getBaggageValue(members, ROUTING_KEY_BAGGAGE_MEMBER)) ??
+      consider('baggage:sd-sandbox', getBaggageValue(members, LEGACY_BAGGAGE_MEMBER));
+    if (match) return { match };
+  }
+  const tracestate = headerValues(headers, TRACESTATE_HEADER);
+  const match =
+    consider('ot-baggage', fromPlainHeader(headerValues(headers, OT_BAGGAGE_HEADER))) ??
+    consider('uberctx', fromPlainHeader(headerValues(headers, UBERCTX_HEADER))) ??
+    consider('tracestate', fromTracestate(tracestate));
+  if (match) return { match };
+  if (refused === undefined && BAGGAGE_MENTION.test(baggage.join(',')))
+    refused = {
+      carrier: 'baggage',
+      reason: 'malformed sd-routing-key baggage member (not W3C baggage syntax)',
+    };
+  if (refused === undefined && TRACESTATE_MENTION.test(tracestate.join(',')))
+    refused = { carrier: 'tracestate', reason: 'malformed sd-routing-key tracestate member' };
+  return refused ? { refused } : {};
+}
+
+/**
+ * Finds the routing key in message or request headers: `lookUpRoutingKey(headers).match` (see there
+ * for the carriers and their order). Never throws; never returns an invalid key.
  *
  * @example
  * ```ts
@@ -127,24 +190,7 @@ function fromTracestate(values: readonly string[]): string | undefined {
  * ```
  */
 export function extractRoutingKey(headers: HeaderMap | undefined): RoutingKeyMatch | undefined {
-  const baggage = headerValues(headers, BAGGAGE_HEADER);
-  if (baggage.length > 0) {
-    const members = parseBaggage(baggage);
-    const canonical = getBaggageValue(members, ROUTING_KEY_BAGGAGE_MEMBER);
-    if (canonical !== undefined && isValidRoutingKey(canonical))
-      return { key: canonical, carrier: 'baggage' };
-    const legacy = getBaggageValue(members, LEGACY_BAGGAGE_MEMBER);
-    if (legacy !== undefined && isValidRoutingKey(legacy))
-      return { key: legacy, carrier: 'baggage:sd-sandbox' };
-  }
-  const ot = fromPlainHeader(headerValues(headers, OT_BAGGAGE_HEADER));
-  if (ot !== undefined) return { key: ot, carrier: 'ot-baggage' };
-  const uber = fromPlainHeader(headerValues(headers, UBERCTX_HEADER));
-  if (uber !== undefined) return { key: uber, carrier: 'uberctx' };
-  const tracestate = fromTracestate(headerValues(headers, TRACESTATE_HEADER));
-  if (tracestate !== undefined && isValidRoutingKey(tracestate))
-    return { key: tracestate, carrier: 'tracestate' };
-  return undefined;
+  return lookUpRoutingKey(headers).match;
 }
 
 /**
@@ -152,11 +198,9 @@ export function extractRoutingKey(headers: HeaderMap | undefined): RoutingKeyMat
  * the key is unreadable (hostile, oversized, malformed): bad input, not "no key".
  */
 export function mentionsRoutingKey(headers: HeaderMap | undefined): boolean {
-  const baggage = headerValues(headers, 'baggage').join(',');
-  const tracestate = headerValues(headers, 'tracestate').join(',');
   return (
-    /(^|[,;\s])(sd-routing-key|sd-sandbox)\s*=/.test(baggage) ||
-    /(^|[,\s])sd-routing-key\s*=/.test(tracestate) ||
+    BAGGAGE_MENTION.test(headerValues(headers, BAGGAGE_HEADER).join(',')) ||
+    TRACESTATE_MENTION.test(headerValues(headers, TRACESTATE_HEADER).join(',')) ||
     headerValues(headers, OT_BAGGAGE_HEADER).length > 0 ||
     headerValues(headers, UBERCTX_HEADER).length > 0
   );

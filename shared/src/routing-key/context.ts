@@ -1,10 +1,10 @@
 import { type Context, propagation } from '@opentelemetry/api';
 import { LEGACY_BAGGAGE_MEMBER, ROUTING_KEY_BAGGAGE_MEMBER } from './constants';
-import { assertValidRoutingKey, isValidRoutingKey } from './key';
+import { assertValidRoutingKey, routingKeyFromValue } from './key';
 
 /**
  * The routing key held in the OpenTelemetry baggage of `ctx`: entry `sd-routing-key`, else the
- * legacy entry `sd-sandbox` (as `extractRoutingKey` does for headers), when valid. `undefined` when
+ * legacy entry `sd-sandbox` (as `extractRoutingKey` does for headers), read by `routingKeyFromValue`. `undefined` when
  * there is no baggage, no entry, or the value is not a valid routing key.
  *
  * @example
@@ -17,7 +17,8 @@ export function routingKeyFromContext(ctx: Context): string | undefined {
   if (baggage === undefined) return undefined;
   for (const name of [ROUTING_KEY_BAGGAGE_MEMBER, LEGACY_BAGGAGE_MEMBER]) {
     const value = baggage.getEntry(name)?.value;
-    if (value !== undefined && isValidRoutingKey(value)) return value;
+    const key = value === undefined ? undefined : routingKeyFromValue(value);
+    if (key !== undefined) return key;
   }
   return undefined;
 }

@@ -17,8 +17,11 @@ export {
   type HeaderMap,
   type HeaderValue,
   headerValues,
+  lookUpRoutingKey,
   mentionsRoutingKey,
+  type RefusedRoutingKey,
   type RoutingKeyCarrier,
+  type RoutingKeyLookup,
   type RoutingKeyMatch,
 } from './carriers';
 export {
@@ -37,5 +40,12 @@ export {
   InvalidRoutingKeyError,
   isValidRoutingKey,
   MAX_ROUTING_KEY_LENGTH,
+  refusalReason,
+  routingKeyFromValue,
 } from './key';
-export { routingKeyFromTemporalHeaders, type TemporalHeaders, withRoutingKeyHeader } from './temporal';
+export {
+  lookUpTemporalRoutingKey,
+  routingKeyFromTemporalHeaders,
+  type TemporalHeaders,
+  withRoutingKeyHeader,
+} from './temporal';

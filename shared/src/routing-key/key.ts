@@ -1,3 +1,5 @@
+import { trimOws } from './list';
+
 /** Longest routing key accepted, in characters. Signadot keys are 13 characters. */
 export const MAX_ROUTING_KEY_LENGTH = 64;
 
@@ -25,8 +27,11 @@ export function isValidRoutingKey(value: string): boolean {
   return typeof value === 'string' && ROUTING_KEY.test(value);
 }
 
+/** What every refusal says a key must look like. */
+const KEY_RULE = `1-${MAX_ROUTING_KEY_LENGTH} characters of [A-Za-z0-9._-] starting with a letter or digit`;
+
 /** A printable, bounded rendering of an untrusted value for error messages and logs. */
-function describe(value: unknown): string {
+export function describeUntrusted(value: unknown): string {
   if (typeof value !== 'string') return typeof value;
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
   return `${JSON.stringify(shown)} (length ${value.length})`;
@@ -42,9 +47,7 @@ export class InvalidRoutingKeyError extends Error {
   readonly retriable = false;
 
   constructor(value: unknown) {
-    super(
-      `Invalid routing key ${describe(value)}: expected 1-${MAX_ROUTING_KEY_LENGTH} characters of [A-Za-z0-9._-] starting with a letter or digit`,
-    );
+    super(`Invalid routing key ${describeUntrusted(value)}: expected ${KEY_RULE}`);
   }
 }
 
@@ -54,4 +57,34 @@ export class InvalidRoutingKeyError extends Error {
 export function assertValidRoutingKey(key: string): string {
   if (!isValidRoutingKey(key)) throw new InvalidRoutingKeyError(key);
   return key;
+}
+
+/**
+ * The routing key a carrier value names: the value up to the first `;`, spaces and tabs trimmed,
+ * when that is a valid key. The `;` part is a W3C baggage property that some OpenTelemetry SDKs keep
+ * inside the value: Python's `W3CBaggagePropagator` extracts `sd-routing-key=K;prop=1` as the value
+ * `K;prop=1` and injects it again percent-encoded (`K%3Bprop%3D1`), so a decoded value can carry it.
+ *
+ * @example
+ * ```ts
+ * routingKeyFromValue('4835rlwxwbwyl;ttl=60'); // '4835rlwxwbwyl'
+ * routingKeyFromValue('a b');                  // undefined
+ * ```
+ */
+export function routingKeyFromValue(value: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (isValidRoutingKey(value)) return value; // the common case, no copy
+  const semicolon = value.indexOf(';');
+  const head = trimOws(semicolon === -1 ? value : value.slice(0, semicolon));
+  return isValidRoutingKey(head) ? head : undefined;
+}
+
+/**
+ * Why `value` names no routing key (for a value {@link routingKeyFromValue} refused): a bounded,
+ * log-safe sentence (the value is shown JSON-quoted and cut at 80 characters).
+ */
+export function refusalReason(value: unknown): string {
+  if (typeof value !== 'string') return `not a string (${typeof value})`;
+  if (trimOws(value) === '') return 'empty value';
+  return `${describeUntrusted(value)} is not a routing key (${KEY_RULE})`;
 }

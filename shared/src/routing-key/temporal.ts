@@ -1,7 +1,13 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { extractRoutingKey, type HeaderMap, type HeaderValue, type RoutingKeyMatch } from './carriers';
+import {
+  type HeaderMap,
+  type HeaderValue,
+  lookUpRoutingKey,
+  type RoutingKeyLookup,
+  type RoutingKeyMatch,
+} from './carriers';
 import { TEMPORAL_ROUTING_KEY_HEADER, TEMPORAL_TRACER_HEADER } from './constants';
-import { assertValidRoutingKey, isValidRoutingKey } from './key';
+import { assertValidRoutingKey, refusalReason, routingKeyFromValue } from './key';
 
 /*
  * Workflow-sandbox safe: imports only `@temporalio/common` and this folder; no `node:` modules, no
@@ -18,19 +24,29 @@ export type TemporalHeaders = Readonly<Record<string, Payload>>;
 const MAX_ROUTING_KEY_PAYLOAD_BYTES = 1024;
 const MAX_TRACER_DATA_PAYLOAD_BYTES = 64 * 1024;
 
-/** Decodes a header payload with the default converter; `undefined` on any problem. */
-function decodeHeader(headers: TemporalHeaders | undefined, name: string, maxBytes: number): unknown {
+/** Marks a header that is present but cannot be read (see {@link decodeHeader}). */
+const UNREADABLE = Symbol('unreadable');
+
+/**
+ * Decodes a header payload with the default converter: `undefined` when the header is absent,
+ * {@link UNREADABLE} when it is there but not a payload the default converter reads within `maxBytes`.
+ */
+function decodeHeader(
+  headers: TemporalHeaders | undefined,
+  name: string,
+  maxBytes: number,
+): unknown | typeof UNREADABLE {
   if (headers === undefined || headers === null || typeof headers !== 'object') return undefined;
   if (!Object.hasOwn(headers, name)) return undefined;
   const payload: unknown = headers[name];
-  if (payload === null || typeof payload !== 'object') return undefined;
+  if (payload === null || typeof payload !== 'object') return UNREADABLE;
   const { data } = payload as Payload;
-  if (data instanceof Uint8Array && data.length > maxBytes) return undefined;
+  if (data instanceof Uint8Array && data.length > maxBytes) return UNREADABLE;
   try {
     // Throws on missing metadata, unknown encoding, missing data or invalid JSON.
     return defaultPayloadConverter.fromPayload(payload as Payload);
   } catch {
-    return undefined;
+    return UNREADABLE;
   }
 }
 
@@ -48,27 +64,51 @@ function toHeaderMap(value: unknown): HeaderMap | undefined {
 }
 
 /**
- * Finds the routing key in Temporal headers, in this order:
+ * Looks the routing key up in Temporal headers, in this order:
  *
  * 1. header `sd-routing-key`: a JSON string payload made with `defaultPayloadConverter`
  *    (`'temporal-header'`);
  * 2. header `_tracer-data`: the JSON text map written by Temporal's OpenTelemetry interceptors
- *    (TypeScript and Python SDKs), e.g. `{"traceparent":"00-…","baggage":"sd-routing-key=abc"}`;
- *    its entries are read like message headers with `extractRoutingKey` (`'tracer-data'`).
+ *    (TypeScript, Python and Go SDKs), e.g. `{"traceparent":"00-…","baggage":"sd-routing-key=abc"}`;
+ *    its entries are read like message headers with `lookUpRoutingKey` (`'tracer-data'`).
  *
- * A header that is missing, undecodable (no metadata, wrong encoding, bad JSON, oversized) or does
- * not hold a valid key is ignored and the next one is tried. Never throws.
+ * The first valid key wins (the part before a `;`, as `routingKeyFromValue` reads it). A header that
+ * is missing or undecodable (no metadata, wrong encoding, bad JSON, oversized) is skipped; when
+ * neither gives a key but one of them named an invalid key (or `sd-routing-key` is there but
+ * unreadable), that refusal is returned as `refused`. Never throws; the same headers always give the
+ * same answer, so a workflow replays the same way.
+ */
+export function lookUpTemporalRoutingKey(headers: TemporalHeaders | undefined): RoutingKeyLookup {
+  let refused: RoutingKeyLookup['refused'];
+  const dedicated = decodeHeader(headers, TEMPORAL_ROUTING_KEY_HEADER, MAX_ROUTING_KEY_PAYLOAD_BYTES);
+  if (typeof dedicated === 'string') {
+    const key = routingKeyFromValue(dedicated);
+    if (key !== undefined) return { match: { key, carrier: 'temporal-header' } };
+    refused = { carrier: 'temporal-header', reason: refusalReason(dedicated) };
+  } else if (dedicated !== undefined) {
+    refused = {
+      carrier: 'temporal-header',
+      reason: `header ${TEMPORAL_ROUTING_KEY_HEADER} is not a JSON string payload of at most ${MAX_ROUTING_KEY_PAYLOAD_BYTES} bytes`,
+    };
+  }
+  const tracerData = decodeHeader(headers, TEMPORAL_TRACER_HEADER, MAX_TRACER_DATA_PAYLOAD_BYTES);
+  const inner = lookUpRoutingKey(tracerData === UNREADABLE ? undefined : toHeaderMap(tracerData));
+  if (inner.match) return { match: { key: inner.match.key, carrier: 'tracer-data' } };
+  refused ??= inner.refused && {
+    carrier: 'tracer-data',
+    reason: `${TEMPORAL_TRACER_HEADER} ${inner.refused.carrier}: ${inner.refused.reason}`,
+  };
+  return refused ? { refused } : {};
+}
+
+/**
+ * Finds the routing key in Temporal headers: `lookUpTemporalRoutingKey(headers).match` (see there
+ * for the order). Never throws.
  */
 export function routingKeyFromTemporalHeaders(
   headers: TemporalHeaders | undefined,
 ): RoutingKeyMatch | undefined {
-  const dedicated = decodeHeader(headers, TEMPORAL_ROUTING_KEY_HEADER, MAX_ROUTING_KEY_PAYLOAD_BYTES);
-  if (typeof dedicated === 'string' && isValidRoutingKey(dedicated)) {
-    return { key: dedicated, carrier: 'temporal-header' };
-  }
-  const textMap = toHeaderMap(decodeHeader(headers, TEMPORAL_TRACER_HEADER, MAX_TRACER_DATA_PAYLOAD_BYTES));
-  const match = extractRoutingKey(textMap);
-  return match === undefined ? undefined : { key: match.key, carrier: 'tracer-data' };
+  return lookUpTemporalRoutingKey(headers).match;
 }
 
 /**

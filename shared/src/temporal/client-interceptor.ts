@@ -5,29 +5,14 @@ import type {
   WorkflowStartInput,
   WorkflowStartUpdateWithStartInput,
 } from '@temporalio/client';
-import {
-  defineSearchAttributeKey,
-  type Payload,
-  type SearchAttributePair,
-  SearchAttributeType,
-  TypedSearchAttributes,
-} from '@temporalio/common';
+import { type Payload, type SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import type { RouteTable } from '../routes';
 import { ownerLabel, taskQueueOf } from '../routes';
 import { routingKeyFromTemporalHeaders, withRoutingKeyHeader } from '../routing-key';
 import type { RoutingDecisionListener } from './decisions';
 import { withRoutingDecision } from './headers';
 import { currentRoutingKey } from './routing-context';
-
-/** Keyword search attributes the interceptors can record (register them on the namespace first). */
-export const ROUTING_KEY_SEARCH_ATTRIBUTE = defineSearchAttributeKey(
-  'SignadotRoutingKey',
-  SearchAttributeType.KEYWORD,
-);
-export const SANDBOX_SEARCH_ATTRIBUTE = defineSearchAttributeKey(
-  'SignadotSandbox',
-  SearchAttributeType.KEYWORD,
-);
+import { ROUTING_KEY_SEARCH_ATTRIBUTE, SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
 
 export interface RoutingClientInterceptorOptions {
   /**

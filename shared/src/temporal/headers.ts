@@ -20,6 +20,16 @@ export interface ResolvedQueue {
   ownerQueue: string;
   /** `baseline` or the sandbox name (`ownerLabel`), for logs and workflow results. */
   owner: string;
+  /**
+   * Whether `ownerQueue` is the queue of the run that asked (the worker compares, so a replay on
+   * another queue, e.g. a replay test, decides the same). Absent in answers recorded before it existed.
+   */
+  ownedHere?: boolean;
+  /**
+   * Record `SignadotRoutingKey` / `SignadotSandbox` on the workflow (the worker's setting; part of the
+   * recorded answer so replays do the same). Absent in answers recorded before it existed.
+   */
+  recordSearchAttributes?: boolean;
 }
 
 const MAX_QUEUE_NAME = 1000;

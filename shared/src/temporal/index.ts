@@ -4,12 +4,7 @@ export {
   type MismatchPolicy,
   ROUTE_MISMATCH_ERROR_TYPE,
 } from './activity-interceptor';
-export {
-  ROUTING_KEY_SEARCH_ATTRIBUTE,
-  RoutingClientInterceptor,
-  type RoutingClientInterceptorOptions,
-  SANDBOX_SEARCH_ATTRIBUTE,
-} from './client-interceptor';
+export { RoutingClientInterceptor, type RoutingClientInterceptorOptions } from './client-interceptor';
 export type { RoutingDecisionEvent, RoutingDecisionListener } from './decisions';
 export {
   RESOLVE_QUEUE_ACTIVITY,
@@ -18,7 +13,16 @@ export {
   readRoutingDecision,
   withRoutingDecision,
 } from './headers';
+export {
+  type ForwardedSignal,
+  type PackedRedirect,
+  packRedirect,
+  REDIRECT_MANIFEST_HEADER,
+  type UnpackedRedirect,
+  unpackRedirect,
+} from './redirect';
 export { currentRoutingKey, runWithRoutingKey } from './routing-context';
+export { ROUTING_KEY_SEARCH_ATTRIBUTE, SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
 export {
   createRoutingWorker,
   ROUTING_WORKFLOW_INTERCEPTORS,
@@ -26,3 +30,4 @@ export {
   routingWorkerOptions,
   type WorkerRoutingOptions,
 } from './worker';
+export type { RoutingSinks } from './workflow-interceptors';

@@ -1,7 +1,8 @@
 import { Context as ActivityContext } from '@temporalio/activity';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { type InjectedSinks, Worker, type WorkerOptions } from '@temporalio/worker';
 import {
   type InstanceIdentity,
+  instanceLabel,
   instanceTaskQueue,
   ownerLabel,
   type RouteTable,
@@ -10,6 +11,7 @@ import {
 import { activityRoutingInterceptors, type MismatchPolicy } from './activity-interceptor';
 import type { RoutingDecisionListener } from './decisions';
 import { RESOLVE_QUEUE_ACTIVITY, type ResolvedQueue } from './headers';
+import type { RoutingSinks } from './workflow-interceptors';
 
 /**
  * Path of the workflow interceptor module, for `interceptors.workflowModules` or
@@ -25,6 +27,13 @@ export interface WorkerRoutingOptions {
   /** The shared task queue the baseline polls; a sandbox's queue is derived from it. */
   sharedQueue: string;
   mismatchPolicy?: MismatchPolicy;
+  /**
+   * Record `SignadotRoutingKey` / `SignadotSandbox` on workflows the first-task check placed, as door
+   * routing does (register them on the namespace first: an unknown attribute fails the task).
+   * Default `false`.
+   */
+  recordSearchAttributes?: boolean;
+  /** Every decision: first-task checks, activity checks, refused keys (`action: 'key-refused'`). */
   onDecision?: RoutingDecisionListener;
 }
 
@@ -34,22 +43,51 @@ export function resolveQueueActivity(routing: WorkerRoutingOptions) {
     const owner = await routing.routeTable.ownerOf(key);
     const ownerQueue = taskQueueOf(routing.sharedQueue, owner);
     const { workflowExecution, taskQueue } = ActivityContext.current().info;
+    const ownedHere = ownerQueue === taskQueue;
     routing.onDecision?.({
       component: 'workflow-redirect',
-      action: ownerQueue === taskQueue ? 'stay' : 'redirect',
+      action: ownedHere ? 'stay' : 'redirect',
       routingKey: key,
       owner: ownerLabel(owner),
       taskQueue: ownerQueue,
       workflowId: workflowExecution?.workflowId,
     });
-    return { ownerQueue, owner: ownerLabel(owner) };
+    return {
+      ownerQueue,
+      owner: ownerLabel(owner),
+      ownedHere,
+      recordSearchAttributes: routing.recordSearchAttributes ?? false,
+    };
+  };
+}
+
+/** The worker side of the workflow interceptors' sink: refused keys become decision events. */
+export function routingSinks(routing: WorkerRoutingOptions): InjectedSinks<RoutingSinks> {
+  const owner = instanceLabel(routing.identity.sandboxName);
+  return {
+    sandboxRouting: {
+      keyRefused: {
+        fn: (info, { carrier, reason }) =>
+          routing.onDecision?.({
+            component: 'workflow',
+            action: 'key-refused',
+            routingKey: undefined,
+            owner,
+            taskQueue: info.taskQueue,
+            workflowId: info.workflowId,
+            carrier,
+            reason,
+          }),
+        callDuringReplay: false,
+      },
+    },
   };
 }
 
 /**
  * Worker options with sandbox routing wired in: the instance's task queue (shared queue for the
  * baseline, the sandbox's queue for a fork), the workflow interceptor module, the activity
- * interceptor and the route-check local activity.
+ * interceptor, the route-check local activity and the interceptors' sink.
  */
 export function routingWorkerOptions(
   options: Omit<WorkerOptions, 'taskQueue'>,
@@ -60,6 +98,7 @@ export function routingWorkerOptions(
     ...options,
     taskQueue: instanceTaskQueue(routing.sharedQueue, routing.identity),
     activities: { ...options.activities, [RESOLVE_QUEUE_ACTIVITY]: resolveQueueActivity(routing) },
+    sinks: { ...options.sinks, ...routingSinks(routing) },
     interceptors: {
       ...interceptors,
       workflowModules: [...(interceptors.workflowModules ?? []), ROUTING_WORKFLOW_INTERCEPTORS],

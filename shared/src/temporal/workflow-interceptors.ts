@@ -2,42 +2,79 @@
  * Workflow interceptors for sandbox routing. This module runs inside Temporal's workflow sandbox
  * (register it with `workflowModules`; `createRoutingWorker` does). It must not import Node modules.
  *
- * - `execute` reads the routing key from the start headers (`sd-routing-key`, else `_tracer-data`).
- * - First-task redirect: a keyed workflow that no routing component placed (no `sd-routed` header)
- *   asks a local activity which queue owns its key; if that is not the queue it runs on, it
- *   continues-as-new there with the same id, arguments and headers. The answer is a marker in history,
- *   so replays decide the same way and a workflow never changes owner mid-flight.
+ * - The routing key comes from the start headers (`sd-routing-key`, else `_tracer-data`); a key that
+ *   is present but refused is reported once (sink `sandboxRouting.keyRefused`).
  * - Every activity, local activity, child workflow, continue-as-new and outgoing signal gets the key.
+ * - **First-task check.** A keyed workflow that no routing component placed (no `sd-routed` header)
+ *   asks a local activity which queue owns its key (the answer is a marker in history, so replays
+ *   decide the same way and a workflow never changes owner mid-flight). Routing must not change what
+ *   the workflow's own code sees, so the workflow runs at once, from its first activation: handlers
+ *   are registered, signals and updates are delivered, queries are answered, exactly as without
+ *   routing. Only what would *leave* the run waits for the answer: its commands (activities, timers,
+ *   children, update acceptances and results, its completion) are held back.
+ *   - The owner is this queue: the held commands go out, in order, and the run carries on.
+ *   - The owner is another queue: the held commands are dropped and the run continues-as-new there
+ *     with the same id, input and headers. Every signal it received is forwarded, in arrival order,
+ *     and delivered to the owner's run before anything else (a cancel request too). Updates it
+ *     received were never answered, so the server retries them on the owner's run, which handles
+ *     (or rejects) them itself. Queries were answered from the first run's state.
  */
-import type { Payload } from '@temporalio/common';
 import {
+  type Payload,
+  RawValue,
+  rawValueTypeInfo,
+  type SearchAttributePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+import {
+  type ActivateInput,
   type ActivityInput,
   AsyncLocalStorage,
+  CancellationScope,
+  type ConcludeActivationInput,
+  type ConcludeActivationOutput,
   type ContinueAsNewInput,
   type LocalActivityInput,
   makeContinueAsNewFunc,
   type Next,
   proxyLocalActivities,
+  proxySinks,
   type QueryInput,
   type SignalInput,
   type SignalWorkflowInput,
+  type Sinks,
   type StartChildWorkflowExecutionInput,
   type UpdateInput,
+  upsertSearchAttributes,
   type WorkflowExecuteInput,
   type WorkflowInboundCallsInterceptor,
   type WorkflowInterceptorsFactory,
+  type WorkflowInternalsInterceptor,
   type WorkflowOutboundCallsInterceptor,
   workflowInfo,
 } from '@temporalio/workflow';
-import { routingKeyFromTemporalHeaders, withRoutingKeyHeader } from '../routing-key/temporal';
+import { lookUpTemporalRoutingKey, withRoutingKeyHeader } from '../routing-key/temporal';
 import {
   RESOLVE_QUEUE_ACTIVITY,
   type ResolvedQueue,
   readRoutingDecision,
   withRoutingDecision,
 } from './headers';
+import { type ForwardedSignal, packRedirect, unpackRedirect } from './redirect';
+import { ROUTING_KEY_SEARCH_ATTRIBUTE, SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
 
 type Headers = Record<string, Payload>;
+type Activation = ActivateInput['activation'];
+type ActivationJob = NonNullable<Activation['jobs']>[number];
+type Command = ConcludeActivationInput['commands'][number];
+
+/** The sink the interceptors report through (the worker side is wired by `routingWorkerOptions`). */
+export interface RoutingSinks extends Sinks {
+  sandboxRouting: {
+    /** A start header named a routing key that is not one; the workflow runs without a key. */
+    keyRefused(event: { carrier: string; reason: string }): void;
+  };
+}
 
 /**
  * The key of the code currently running: a signal's own key inside its handler, else the workflow's.
@@ -56,32 +93,174 @@ export function currentRoutingKey(): string | undefined {
 const resolveQueue = () =>
   proxyLocalActivities<Record<typeof RESOLVE_QUEUE_ACTIVITY, (key: string) => Promise<ResolvedQueue>>>({
     startToCloseTimeout: '10s',
-    // The route table may be syncing or the routeserver briefly away: keep asking, gently.
+    // The route table may be syncing or the routeserver briefly away: keep asking, gently. The
+    // longest backoff stays far below the local retry threshold (1 min), so retries never need a
+    // workflow timer (which would be held back like every other command while the check runs).
     retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
   })[RESOLVE_QUEUE_ACTIVITY];
 
-class SandboxRoutingInterceptor implements WorkflowInboundCallsInterceptor, WorkflowOutboundCallsInterceptor {
+/**
+ * Where a run stands. `placed`: no check (no key, or a routing component chose its queue);
+ * `deciding`: the check runs and commands are held; `stay` / `redirect`: the check answered.
+ */
+type Placement = 'placed' | 'deciding' | 'stay' | 'redirect';
+
+/** Commands that leave the run while it is deciding: the check itself and query answers. */
+function leavesWhileDeciding(command: Command): boolean {
+  return (
+    command.respondToQuery != null || command.scheduleLocalActivity?.activityType === RESOLVE_QUEUE_ACTIVITY
+  );
+}
+
+/** A job the SDK processes like one from the server (it reads `variant`, then that field). */
+function signalJob(signal: ForwardedSignal): ActivationJob {
+  const signalWorkflow = { signalName: signal.signalName, input: signal.input, headers: signal.headers };
+  return { variant: 'signalWorkflow', signalWorkflow } as ActivationJob;
+}
+
+class SandboxRoutingInterceptor
+  implements WorkflowInboundCallsInterceptor, WorkflowOutboundCallsInterceptor, WorkflowInternalsInterceptor
+{
   private key: string | undefined;
-  /** Start headers of a run being redirected, carried over whole (e.g. `_tracer-data`). */
+  private placement: Placement = 'placed';
+  /** Seen the start yet? (Old histories may deliver signals in a batch before it.) */
+  private started = false;
+  private startHeaders: Headers = {};
+  /** The run's own input payloads, exactly as they arrived. */
+  private startInput: Payload[] = [];
+  /** Signals received while deciding, in arrival order. */
+  private readonly received: ForwardedSignal[] = [];
+  private cancelRequested = false;
+  /** Commands produced while deciding, in order. */
+  private held: Command[] = [];
+  /** Headers of the continue-as-new that redirects this run. */
   private redirectHeaders: Headers | undefined;
 
-  async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>) {
-    this.key = routingKeyFromTemporalHeaders(input.headers)?.key;
-    if (this.key && readRoutingDecision(input.headers) === undefined) {
-      const { ownerQueue } = await resolveQueue()(this.key);
-      const { taskQueue, workflowType } = workflowInfo();
-      if (ownerQueue !== taskQueue) {
-        this.redirectHeaders = input.headers;
-        // Same id (continue-as-new keeps it), arguments and headers; the run on the owner's queue
-        // sees the decision header and skips this check.
-        return makeContinueAsNewFunc({ taskQueue: ownerQueue, workflowType })(...input.args);
+  activate(input: ActivateInput, next: Next<WorkflowInternalsInterceptor, 'activate'>): void {
+    const jobs = input.activation.jobs ?? [];
+    const initIndex = jobs.findIndex((job) => job.initializeWorkflow != null);
+    const init = jobs[initIndex]?.initializeWorkflow;
+    if (init) {
+      this.startHeaders = (init.headers ?? {}) as Headers;
+      const forwarded = unpackRedirect(this.startHeaders, (init.arguments ?? []) as Payload[]);
+      if (forwarded) {
+        // The owner's run of a redirect: the workflow gets its own arguments, and the forwarded
+        // messages come first, as if they had arrived with the start. Same headers on every replay,
+        // so the same jobs every time.
+        init.arguments = forwarded.arguments;
+        const extra = forwarded.signals.map(signalJob);
+        if (forwarded.cancelRequested)
+          extra.push({ variant: 'cancelWorkflow', cancelWorkflow: {} } as ActivationJob);
+        jobs.splice(initIndex + 1, 0, ...extra);
+      }
+      this.startInput = [...((init.arguments ?? []) as Payload[])];
+      const { match, refused } = lookUpTemporalRoutingKey(this.startHeaders);
+      this.key = match?.key;
+      // Sinks are not called on replay: one report per run.
+      if (refused) proxySinks<RoutingSinks>().sandboxRouting.keyRefused(refused);
+      this.placement =
+        this.key && readRoutingDecision(this.startHeaders) === undefined ? 'deciding' : 'placed';
+      this.started = true;
+      if (this.placement !== 'deciding') this.received.length = 0;
+    }
+    if (this.placement === 'deciding' || !this.started) {
+      for (const job of jobs) {
+        const signal = job.signalWorkflow;
+        if (signal?.signalName) {
+          this.received.push({
+            signalName: signal.signalName,
+            input: (signal.input ?? []) as Payload[],
+            headers: (signal.headers ?? {}) as Headers,
+          });
+        }
+        if (job.cancelWorkflow) this.cancelRequested = true;
       }
     }
-    return keyStorage.run({ key: this.key }, () => next(input));
+    next(input);
+  }
+
+  concludeActivation(
+    input: ConcludeActivationInput,
+    next: Next<WorkflowInternalsInterceptor, 'concludeActivation'>,
+  ): ConcludeActivationOutput {
+    const { commands } = next(input);
+    switch (this.placement) {
+      case 'deciding':
+        this.held.push(...commands.filter((command) => !leavesWhileDeciding(command)));
+        return { commands: commands.filter(leavesWhileDeciding) };
+      case 'stay': {
+        const released = [...this.held, ...commands];
+        this.held = [];
+        return { commands: released };
+      }
+      case 'redirect':
+        // Nothing the first run did leaves it: no activity, no timer, no update answer (the server
+        // retries unanswered updates on the owner's run). Only the continue-as-new, and queries.
+        this.held = [];
+        return {
+          commands: commands.filter(
+            (c) => c.continueAsNewWorkflowExecution != null || c.respondToQuery != null,
+          ),
+        };
+      default:
+        return { commands };
+    }
+  }
+
+  async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>) {
+    const run = () => keyStorage.run({ key: this.key }, () => next(input));
+    const key = this.key;
+    if (this.placement !== 'deciding' || key === undefined) return run();
+    const startSearchAttributes = workflowInfo().typedSearchAttributes;
+    // Not cancellable: a cancel request is the workflow's business (and is forwarded on a redirect).
+    const decision = CancellationScope.nonCancellable(() => resolveQueue()(key));
+    const body = run();
+    body.catch(() => undefined); // observed below, once the answer is in
+    const resolved = await decision;
+    if (resolved.ownedHere ?? resolved.ownerQueue === workflowInfo().taskQueue) {
+      this.placement = 'stay';
+      if (resolved.recordSearchAttributes) this.recordOwner(key, resolved.owner);
+      return body;
+    }
+    this.placement = 'redirect';
+    return this.redirect(key, resolved, startSearchAttributes);
+  }
+
+  /** Upserts the routing search attributes, unless the starter already set these values. */
+  private recordOwner(key: string, owner: string): void {
+    const current = workflowInfo().typedSearchAttributes;
+    if (current.get(ROUTING_KEY_SEARCH_ATTRIBUTE) === key && current.get(SANDBOX_SEARCH_ATTRIBUTE) === owner)
+      return;
+    upsertSearchAttributes([
+      { key: ROUTING_KEY_SEARCH_ATTRIBUTE, value: key },
+      { key: SANDBOX_SEARCH_ATTRIBUTE, value: owner },
+    ]);
+  }
+
+  private redirect(key: string, resolved: ResolvedQueue, startSearchAttributes: TypedSearchAttributes) {
+    const packed = packRedirect(this.startInput, this.received, this.cancelRequested);
+    this.redirectHeaders = { ...this.startHeaders, ...packed.headers };
+    const placement: SearchAttributePair[] = [
+      { key: ROUTING_KEY_SEARCH_ATTRIBUTE, value: key },
+      { key: SANDBOX_SEARCH_ATTRIBUTE, value: resolved.owner },
+    ];
+    // Without search attributes the continue-as-new keeps the run's own (the SDK core fills them in).
+    const typedSearchAttributes = resolved.recordSearchAttributes
+      ? startSearchAttributes.updateCopy(placement)
+      : undefined;
+    // Same id (continue-as-new keeps it), the input payloads byte for byte (RawValue bypasses the
+    // payload converter; the codec still applies) and headers; the run on the owner's queue sees the
+    // decision header and skips this check.
+    return makeContinueAsNewFunc<(...args: RawValue[]) => Promise<never>>({
+      taskQueue: resolved.ownerQueue,
+      workflowType: workflowInfo().workflowType,
+      typedSearchAttributes,
+      typeInfo: { inputTypes: packed.input.map(() => rawValueTypeInfo) },
+    })(...packed.input.map((payload) => RawValue.fromPayload(payload)));
   }
 
   handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>) {
-    const signalKey = routingKeyFromTemporalHeaders(input.headers)?.key;
+    const signalKey = lookUpTemporalRoutingKey(input.headers).match?.key;
     return keyStorage.run({ key: signalKey ?? this.key }, () => next(input));
   }
 
@@ -123,7 +302,10 @@ class SandboxRoutingInterceptor implements WorkflowInboundCallsInterceptor, Work
   }
 
   continueAsNew(input: ContinueAsNewInput, next: Next<WorkflowOutboundCallsInterceptor, 'continueAsNew'>) {
-    const headers = this.redirectHeaders ? { ...this.redirectHeaders, ...input.headers } : input.headers;
+    const headers =
+      this.placement === 'redirect' && this.redirectHeaders
+        ? { ...this.redirectHeaders, ...input.headers }
+        : input.headers;
     return next({
       ...input,
       headers: this.stamp(headers, input.options.taskQueue ?? workflowInfo().taskQueue),
@@ -137,5 +319,5 @@ class SandboxRoutingInterceptor implements WorkflowInboundCallsInterceptor, Work
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
   const interceptor = new SandboxRoutingInterceptor();
-  return { inbound: [interceptor], outbound: [interceptor] };
+  return { inbound: [interceptor], outbound: [interceptor], internals: [interceptor] };
 };

@@ -22,6 +22,7 @@ describe('worker configuration', () => {
     assert.deepEqual(config.worker, {
       variant: 'standard',
       activityMismatchPolicy: 'log',
+      recordSearchAttributes: true,
       shutdownGraceMs: 30_000,
     });
   });
@@ -36,11 +37,13 @@ describe('worker configuration', () => {
         WORKER_VARIANT: 'v2',
         WORKER_ACTIVITY_MISMATCH_POLICY: 'retry',
         WORKER_SHUTDOWN_GRACE_MS: '5000',
+        WORKER_RECORD_SEARCH_ATTRIBUTES: 'false',
       },
     });
     assert.deepEqual(config.worker, {
       variant: 'v2',
       activityMismatchPolicy: 'retry',
+      recordSearchAttributes: false,
       shutdownGraceMs: 5000,
     });
   });
@@ -53,6 +56,7 @@ describe('worker configuration', () => {
     );
     rejects({ WORKER_SHUTDOWN_GRACE_MS: '0' }, /worker\.shutdownGraceMs \(env WORKER_SHUTDOWN_GRACE_MS\)/);
     rejects({ WORKER_SHUTDOWN_GRACE_MS: 'soon' }, /worker\.shutdownGraceMs/);
+    rejects({ WORKER_RECORD_SEARCH_ATTRIBUTES: 'yes' }, /worker\.recordSearchAttributes/);
   });
 
   it('is documented in the README configuration table', () => {

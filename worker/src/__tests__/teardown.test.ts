@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  packRedirect,
+  REDIRECT_MANIFEST_HEADER,
   ROUTING_DECISION_HEADER,
   readRoutingDecision,
   routingKeyFromTemporalHeaders,
@@ -11,6 +13,7 @@ import {
   type PinnedWorkflow,
   restartHeaders,
   sandboxWorkflowsQuery,
+  startArguments,
   type TeardownReport,
 } from '../sandbox-teardown';
 import { runTeardown } from './worker-process';
@@ -61,6 +64,19 @@ describe('sandbox teardown', () => {
     );
     assert.deepEqual(routingKeyFromTemporalHeaders(headers), { key: 'abc123', carrier: 'temporal-header' });
     assert.equal(readRoutingDecision(restartHeaders({}, 'orders')), 'orders');
+  });
+
+  it('restarts a redirected run with its own arguments, not the messages the redirect forwarded', () => {
+    const event = defaultPayloadConverter.toPayload({ id: 'e-1' });
+    const approval = defaultPayloadConverter.toPayload({ approvedBy: 'ana' });
+    const packed = packRedirect([event], [{ signalName: 'approve', input: [approval], headers: {} }], false);
+    assert.deepEqual(startArguments(packed.headers, packed.input), [event]);
+    assert.deepEqual(
+      startArguments({}, [event, approval]),
+      [event, approval],
+      'no manifest: the whole input',
+    );
+    assert.equal(restartHeaders(packed.headers, 'orders')[REDIRECT_MANIFEST_HEADER], undefined);
   });
 
   it('prints one line per workflow with what happened to it', () => {

@@ -18,9 +18,15 @@ import {
   startRouteTable,
 } from '@sandbox-routing/shared';
 import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
-import { Client, Connection, type HistoryAndWorkflowId } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultPayloadConverter,
+  type HistoryAndWorkflowId,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import type { ApprovalResult, OrderResult } from '../order';
+import type { ApprovalReceipt, ApprovalResult, OrderResult } from '../order';
 import type { TeardownReport } from '../sandbox-teardown';
 import { runTeardown, WorkerProcess } from './worker-process';
 
@@ -187,6 +193,43 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     assert.deepEqual([result.pricing, result.totalCents], ['standard', 1999]);
   });
 
+  it('a key that is present but refused is logged once with the reason and counted; the workflow runs keyless', async () => {
+    const refusing = new Client({
+      connection,
+      interceptors: {
+        workflow: [
+          {
+            // As an OpenTelemetry client with a malformed key in its baggage would send it.
+            startWithDetails: (input, next) =>
+              next({
+                ...input,
+                headers: {
+                  ...input.headers,
+                  '_tracer-data': defaultPayloadConverter.toPayload({ baggage: 'sd-routing-key=a%20b' }),
+                },
+              }),
+          },
+        ],
+      },
+    });
+    const event = createEvent('order.created', {});
+    const workflowId = `evt-${event.id}`;
+    const result = (await refusing.workflow.execute('processOrder', {
+      taskQueue: SHARED_QUEUE,
+      workflowId,
+      args: [event],
+    })) as OrderResult;
+    assertRanOn(result, 'baseline', SHARED_QUEUE);
+    assert.equal(result.routingKey, null);
+    const refusals = baseline
+      .logs('routing decision')
+      .filter((line) => line.workflowId === workflowId && line.action === 'key-refused');
+    assert.equal(refusals.length, 1, baseline.tail());
+    assert.equal(refusals[0]?.carrier, 'tracer-data');
+    assert.match(String(refusals[0]?.reason), /"a b" \(length 3\) is not a routing key/);
+    assert.ok(decisionCount(await baseline.metrics(), { component: 'workflow', action: 'key-refused' }) >= 1);
+  });
+
   it('/metrics exposes the routing decision counter of each instance', async () => {
     const [baselineMetrics, sandboxMetrics] = await Promise.all([baseline.metrics(), sandbox.metrics()]);
     assert.ok(
@@ -212,6 +255,33 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     assert.equal(decisionCount(baselineMetrics, { action: 'mismatch' }), 0);
     assert.equal(decisionCount(sandboxMetrics, { action: 'mismatch' }), 0);
     assert.match(baselineMetrics, /sandbox_routing_route_table_age_seconds\{[^}]*table="worker"/);
+  });
+
+  it('approve by update: awaitApproval started by a plain client is redirected and the update handled by the sandbox', async () => {
+    const workflowId = `evt-approve-update-${randomUUID()}`;
+    const event = createEvent('order.approval-requested', TWO_LINES);
+    const handle = await runWithRoutingKey(KEY, () =>
+      plainClient.workflow.start('awaitApproval', { taskQueue: SHARED_QUEUE, workflowId, args: [event] }),
+    );
+    // Sent at once: it reaches the first run on the baseline, which neither accepts nor rejects it.
+    const byUpdate = plainClient.workflow.getHandle(workflowId);
+    const receipt = (await byUpdate.executeUpdate('approveOrder', {
+      args: [{ approvedBy: 'ana' }],
+    })) as ApprovalReceipt;
+    assert.deepEqual(receipt, {
+      approvedBy: 'ana',
+      first: true,
+      workflow: { instance: SANDBOX, taskQueue: SANDBOX_QUEUE },
+    });
+    await assert.rejects(
+      byUpdate.executeUpdate('approveOrder', { args: [{ approvedBy: '' }] }),
+      (error: unknown) =>
+        error instanceof WorkflowUpdateFailedError && /approvedBy must be/.test(String(error.cause?.message)),
+    );
+    const result = (await handle.result()) as ApprovalResult;
+    assertRanOn(result, SANDBOX, SANDBOX_QUEUE);
+    assert.equal(result.approvedBy, 'ana');
+    assert.deepEqual(result.approvals, [{ approvedBy: 'ana', via: 'update' }]);
   });
 
   it('teardown: lists, restarts on the baseline and terminates the workflows a deleted sandbox left', async () => {
@@ -286,7 +356,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
       ['--sandbox', SANDBOX, '--action', 'restart-on-baseline', '--workflow-id', restartId, '--json'],
       cliEnv,
     );
-    assert.equal(restart.code, 0, restart.stderr);
+    assert.equal(restart.code, 0, `${restart.stdout}\n${restart.stderr}`);
     const restarted = (JSON.parse(restart.stdout) as TeardownReport).outcomes;
     assert.equal(restarted.length, 1);
     assert.equal(restarted[0]?.status, 'restarted', restarted[0]?.detail);
@@ -295,9 +365,12 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     assert.equal(description.runId, restarted[0]?.newRunId);
     assert.equal(description.taskQueue, SHARED_QUEUE);
     assert.deepEqual(description.memo, { ingestedBy: 'worker-integration-test', routingKey: KEY });
+    // One start with TERMINATE_EXISTING replaced the old run: it ended terminated, by the server.
     const original = await doorClient.workflow.getHandle(restartId, originalRunId).fetchHistory();
-    const terminated = original.events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
-    assert.match(terminated?.reason ?? '', new RegExp(`sandbox ${SANDBOX}`));
+    assert.ok(
+      original.events?.at(-1)?.workflowExecutionTerminatedEventAttributes,
+      'the old run was terminated',
+    );
 
     await handle.signal('approve', { approvedBy: 'tester' });
     const result = (await handle.result()) as ApprovalResult;
@@ -305,6 +378,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     assert.equal(result.routingKey, KEY, 'the restarted run kept its routing key');
     assert.equal(result.eventId, events.get(restartId)?.id, 'the restarted run got the same input');
     assert.equal(result.approvedBy, 'tester');
+    assert.deepEqual(result.approvals, [{ approvedBy: 'tester', via: 'signal' }]);
     assert.equal(result.pricing, 'standard');
 
     const terminate = await runTeardown(

@@ -10,6 +10,8 @@ import {
   headerValues,
   InvalidRoutingKeyError,
   isValidRoutingKey,
+  lookUpRoutingKey,
+  lookUpTemporalRoutingKey,
   parseBaggage,
   type RoutingKeyMatch,
   routingKeyFromContext,
@@ -466,6 +468,43 @@ const cases: Case[] = [
     headers: { baggage: Uint8Array.from([...bytes('sd-routing-key=ab'), 0xc3, 0x28]) },
     expected: undefined,
   },
+
+  // --- a `;property` part inside the decoded value (Python's OpenTelemetry keeps it there)
+  {
+    name: 'property inside the value: Python re-injects K;prop=1 percent-encoded',
+    headers: { baggage: `sd-routing-key=${K}%3Bprop%3D1` },
+    expected: found(K, 'baggage'),
+  },
+  {
+    name: 'property inside the value: OWS before the ; is trimmed',
+    headers: { baggage: `sd-routing-key=${K}%20%3B%20ttl%3D60` },
+    expected: found(K, 'baggage'),
+  },
+  {
+    name: 'property inside the value: the part before ; must still be a key',
+    headers: { baggage: 'sd-routing-key=a%20b%3Bprop%3D1' },
+    expected: undefined,
+  },
+  {
+    name: 'property inside the value: legacy sd-sandbox member',
+    headers: { baggage: `sd-sandbox=${K}%3Bp` },
+    expected: found(K, 'baggage:sd-sandbox'),
+  },
+  {
+    name: 'property inside ot-baggage',
+    headers: { 'ot-baggage-sd-routing-key': `${K};ttl=60` },
+    expected: found(K, 'ot-baggage'),
+  },
+  {
+    name: 'property inside uberctx',
+    headers: { 'uberctx-sd-routing-key': `${K};p` },
+    expected: found(K, 'uberctx'),
+  },
+  {
+    name: 'property inside tracestate',
+    headers: { tracestate: `sd-routing-key=${K};p` },
+    expected: found(K, 'tracestate'),
+  },
 ];
 
 describe('extractRoutingKey: header cases', () => {
@@ -641,12 +680,72 @@ const temporalCases: TemporalCase[] = [
     headers: tracerData({ baggage: 'sd-routing-key=abc%0Aevil' }),
     expected: undefined,
   },
+
+  {
+    name: '_tracer-data as Python writes a key that had a property (K%3Bprop%3D1)',
+    headers: tracerData({ traceparent: TRACEPARENT, baggage: `sd-routing-key=${K}%3Bprop%3D1` }),
+    expected: found(K, 'tracer-data'),
+  },
+  {
+    name: 'dedicated header holding K;prop=1',
+    headers: { 'sd-routing-key': json(`${K};prop=1`) },
+    expected: found(K, 'temporal-header'),
+  },
 ];
 
 describe('routingKeyFromTemporalHeaders', () => {
   for (const { name, headers, expected } of temporalCases) {
     test(name, () => assert.deepEqual(routingKeyFromTemporalHeaders(headers), expected));
   }
+});
+
+describe('lookUpRoutingKey / lookUpTemporalRoutingKey: refusals', () => {
+  const refusedFrom = (headers: HeaderMap) => lookUpRoutingKey(headers).refused;
+
+  test('no carrier at all: neither a match nor a refusal', () => {
+    assert.deepEqual(lookUpRoutingKey({ baggage: 'userId=alice' }), {});
+    assert.deepEqual(lookUpTemporalRoutingKey({}), {});
+  });
+  test('a valid key anywhere wins over an earlier refusal, and no refusal is reported', () => {
+    assert.deepEqual(
+      lookUpRoutingKey({ baggage: 'sd-routing-key=a%20b', tracestate: `sd-routing-key=${K}` }),
+      {
+        match: found(K, 'tracestate'),
+      },
+    );
+  });
+  test('an invalid value is refused with the carrier and a bounded, JSON-quoted reason', () => {
+    const refused = refusedFrom({ baggage: `sd-routing-key=${'%0A'.repeat(50)}${'x'.repeat(200)}` });
+    assert.equal(refused?.carrier, 'baggage');
+    assert.match(refused?.reason ?? '', /^"\\n\\n.*…" \(length 250\) is not a routing key \(1-64 characters/);
+    assert.ok((refused?.reason.length ?? 0) < 300);
+  });
+  test('an empty value and a malformed member are refused too', () => {
+    assert.deepEqual(refusedFrom({ baggage: 'sd-routing-key=' }), {
+      carrier: 'baggage',
+      reason: 'empty value',
+    });
+    assert.equal(
+      refusedFrom({ baggage: 'sd-routing-key=a b' })?.reason,
+      'malformed sd-routing-key baggage member (not W3C baggage syntax)',
+    );
+    assert.equal(refusedFrom({ 'ot-baggage-sd-routing-key': '../x' })?.carrier, 'ot-baggage');
+    assert.equal(refusedFrom({ tracestate: 'sd-routing-key' })?.carrier, undefined);
+  });
+  test('Temporal headers: an unreadable or invalid sd-routing-key header, or a bad _tracer-data key', () => {
+    assert.deepEqual(
+      lookUpTemporalRoutingKey({ 'sd-routing-key': json(42) }).refused?.carrier,
+      'temporal-header',
+    );
+    assert.match(
+      lookUpTemporalRoutingKey({ 'sd-routing-key': json('not a key') }).refused?.reason ?? '',
+      /"not a key" \(length 9\) is not a routing key/,
+    );
+    const fromTracer = lookUpTemporalRoutingKey(tracerData({ baggage: 'sd-routing-key=abc%0Aevil' })).refused;
+    assert.equal(fromTracer?.carrier, 'tracer-data');
+    assert.match(fromTracer?.reason ?? '', /^_tracer-data baggage: "abc\\nevil" \(length 8\)/);
+    assert.equal(lookUpTemporalRoutingKey(tracerData({ traceparent: TRACEPARENT })).refused, undefined);
+  });
 });
 
 describe('withRoutingKeyHeader', () => {
@@ -699,6 +798,13 @@ describe('context helpers', () => {
       propagation.createBaggage({ 'sd-sandbox': { value: K3 } }),
     );
     assert.equal(routingKeyFromContext(ctx), K3);
+  });
+  test('an entry value with a ;property part gives the key before it', () => {
+    const ctx = propagation.setBaggage(
+      ROOT_CONTEXT,
+      propagation.createBaggage({ 'sd-routing-key': { value: `${K};prop=1` } }),
+    );
+    assert.equal(routingKeyFromContext(ctx), K);
   });
   test('invalid entry values are ignored', () => {
     const ctx = propagation.setBaggage(

@@ -27,8 +27,12 @@ const property = fc.oneof(
     .tuple(token, fc.stringMatching(/^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]{0,10}$/))
     .map(([k, v]) => `${k}=${v}`),
 );
-/** Values: any well-formed Unicode (code points, no lone surrogates), up to 20 of them. */
-const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), routingKey);
+/** Values: any well-formed Unicode (code points, no lone surrogates), up to 20 of them, or a key with a `;property` inside. */
+const value = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  routingKey,
+  fc.tuple(routingKey, fc.string({ maxLength: 10 })).map(([k, rest]) => `${k};${rest}`),
+);
 const member: fc.Arbitrary<BaggageMemberInit> = fc.record({
   key: memberKey,
   value,
@@ -37,13 +41,18 @@ const member: fc.Arbitrary<BaggageMemberInit> = fc.record({
 // At most 21 members of at most ~300 bytes each: always within 180 members and 8192 bytes.
 const otherMembers = fc.array(member, { maxLength: 20 });
 
+/** The key a value names: the part before a `;`, spaces and tabs trimmed, when valid. */
+function keyOf(value: string | undefined): string | undefined {
+  const head = value?.split(';')[0]?.replace(/^[ \t]+|[ \t]+$/g, '');
+  return head !== undefined && isValidRoutingKey(head) ? head : undefined;
+}
+
 /** Reference model of extractRoutingKey over baggage only: last occurrence per member name. */
 function model(members: readonly BaggageMemberInit[]): RoutingKeyMatch | undefined {
-  const canonical = members.findLast((m) => m.key === 'sd-routing-key')?.value;
-  if (canonical !== undefined && isValidRoutingKey(canonical)) return { key: canonical, carrier: 'baggage' };
-  const legacy = members.findLast((m) => m.key === 'sd-sandbox')?.value;
-  if (legacy !== undefined && isValidRoutingKey(legacy))
-    return { key: legacy, carrier: 'baggage:sd-sandbox' };
+  const canonical = keyOf(members.findLast((m) => m.key === 'sd-routing-key')?.value);
+  if (canonical !== undefined) return { key: canonical, carrier: 'baggage' };
+  const legacy = keyOf(members.findLast((m) => m.key === 'sd-sandbox')?.value);
+  if (legacy !== undefined) return { key: legacy, carrier: 'baggage:sd-sandbox' };
   return undefined;
 }
 

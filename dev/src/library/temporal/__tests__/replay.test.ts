@@ -2,27 +2,46 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ROUTING_WORKFLOW_INTERCEPTORS } from '@sandbox-routing/shared';
+import { REDIRECT_MANIFEST_HEADER, ROUTING_WORKFLOW_INTERCEPTORS } from '@sandbox-routing/shared';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
 /**
- * Histories recorded from real runs (door-routed, redirected, _tracer-data-only) by
- * `RECORD_HISTORIES=dev/src/library/temporal/__tests__/histories node --test …/routing.integration.test.js`.
- * Replaying them with today's interceptors proves the interceptors still decide deterministically:
- * a change that alters the commands they emit fails here without any server.
+ * Histories recorded from real runs by `RECORD_HISTORIES=dev/src/library/temporal/__tests__/histories
+ * node dev/dist/test-runner.js library/temporal` (`routing.integration.test.ts`: `history-<n>.json`,
+ * door-routed, redirected, _tracer-data-only, recorded before the first-task check ran the workflow
+ * at once; `redirect.integration.test.ts`: `<case>-<n>.json`, every redirect case: signal-with-start,
+ * update-with-start, start then update, query, cancel, search attributes, and a stay with an update).
+ * Replaying them with today's interceptors proves the interceptors still decide deterministically,
+ * old histories included: a change that alters the commands they emit fails here without any server.
  */
 const dir = path.resolve(__dirname, '../../../../src/library/temporal/__tests__/histories');
+
+// One replay worker per history: keep their state-change logs out of the test output.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 describe('workflow interceptors replay recorded histories', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-  it('has recorded histories, including a redirect (continue-as-new onto a sandbox queue)', () => {
-    assert.ok(files.length >= 5, `found ${files.length}`);
-    const redirected = files.some((f) =>
-      readFileSync(path.join(dir, f), 'utf8').includes('"workflowExecutionContinuedAsNewEventAttributes"'),
+  it('has recorded histories of every redirect case, with forwarded signals and updates', () => {
+    const text = (f: string) => readFileSync(path.join(dir, f), 'utf8');
+    assert.ok(files.length >= 20, `found ${files.length}`);
+    for (const name of [
+      'redirect-signal-with-start',
+      'redirect-update-with-start',
+      'redirect-start-then-update',
+      'redirect-query',
+      'redirect-cancel',
+      'redirect-search-attributes',
+      'stay-update-with-start',
+    ])
+      assert.ok(files.includes(`${name}-0.json`), `${name} recorded`);
+    assert.ok(files.some((f) => text(f).includes('"workflowExecutionContinuedAsNewEventAttributes"')));
+    assert.ok(
+      files.some((f) => text(f).includes(`"${REDIRECT_MANIFEST_HEADER}"`)),
+      'a run with forwarded messages',
     );
-    assert.ok(redirected);
+    assert.ok(files.some((f) => text(f).includes('"workflowExecutionUpdateAcceptedEventAttributes"')));
   });
 
   for (const file of files) {

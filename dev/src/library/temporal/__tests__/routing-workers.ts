@@ -8,7 +8,14 @@ import {
   type WorkloadRef,
 } from '@sandbox-routing/shared';
 import { Context } from '@temporalio/activity';
-import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultPayloadConverter,
+  type Payload,
+  type WorkflowClientInterceptor,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Observation } from './fixtures/routing-workflows';
 
@@ -40,6 +47,7 @@ export class RoutingWorkers {
     private readonly temporalAddress: string,
     private readonly routeserverUrl: string,
     readonly sandboxName: string,
+    private readonly options: { recordSearchAttributes?: boolean } = {},
   ) {}
 
   get sandboxQueue(): string {
@@ -76,6 +84,7 @@ export class RoutingWorkers {
           identity: { baseline: WORKER_BASELINE, sandboxName },
           routeTable: table,
           sharedQueue: this.sharedQueue,
+          recordSearchAttributes: this.options.recordSearchAttributes,
           onDecision: (event) => this.decisions.push(event),
         },
       );
@@ -93,4 +102,47 @@ export class RoutingWorkers {
     await Promise.all(this.tables.map((t) => t.stop()));
     for (const connection of this.connections.reverse()) await connection.close();
   }
+}
+
+/** One run's history, as `fetchHistory` returns it, with its workflow id (for replay). */
+export interface RecordedRun {
+  workflowId: string;
+  history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+}
+
+/** The histories of every run of `workflowId`, newest first (walking back through continue-as-new). */
+export async function runHistories(client: Client, workflowId: string): Promise<RecordedRun[]> {
+  const runs: RecordedRun[] = [];
+  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
+  while (runId) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runs.push({ workflowId, history });
+    runId =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  return runs;
+}
+
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+/**
+ * A client that carries the key the way other SDKs do, without our interceptor: Temporal's
+ * OpenTelemetry interceptors (Python, Go, TypeScript) write `_tracer-data` with the W3C baggage on every
+ * start, signal-with-start and update-with-start; `sd-routing-key` puts our dedicated header there.
+ */
+export function foreignClientHeaders(
+  carrier: '_tracer-data' | 'sd-routing-key',
+  value: string,
+): WorkflowClientInterceptor {
+  const payload =
+    carrier === '_tracer-data'
+      ? defaultPayloadConverter.toPayload({ traceparent: TRACEPARENT, baggage: value })
+      : defaultPayloadConverter.toPayload(value);
+  const header: Record<string, Payload> = { [carrier]: payload };
+  return {
+    startWithDetails: (input, next) => next({ ...input, headers: { ...input.headers, ...header } }),
+    signalWithStart: (input, next) => next({ ...input, headers: { ...input.headers, ...header } }),
+    startUpdateWithStart: (input, next) =>
+      next({ ...input, workflowStartHeaders: { ...input.workflowStartHeaders, ...header } }),
+  };
 }

@@ -9,16 +9,17 @@ import {
   runWithRoutingKey,
 } from '@sandbox-routing/shared';
 import { stackEnv } from '@sandbox-routing/testkit';
-import {
-  defaultPayloadConverter,
-  type WorkflowClientInterceptor,
-  type WorkflowHandle,
-} from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { StandInProcess } from '../../../routeserver/standin-process';
 import type { Observation } from './fixtures/routing-workflows';
-import { RoutingWorkers, routeTable, WORKER_BASELINE } from './routing-workers';
+import {
+  foreignClientHeaders,
+  RoutingWorkers,
+  routeTable,
+  runHistories,
+  WORKER_BASELINE,
+} from './routing-workers';
 
 const env = stackEnv();
 const SANDBOX = 'sandbox-a';
@@ -26,20 +27,6 @@ const KEY = `k${randomUUID().slice(0, 12)}`;
 const GROUP_KEY = `g${randomUUID().slice(0, 12)}`;
 /** Histories of the runs, replayed at the end; set RECORD_HISTORIES=<dir> to save them as fixtures. */
 const histories: { workflowId: string; history: unknown }[] = [];
-
-/** Adds the `_tracer-data` header exactly as Temporal's OpenTelemetry client interceptor writes it. */
-function tracerDataOnly(baggage: string): WorkflowClientInterceptor {
-  const header = {
-    _tracer: defaultPayloadConverter.toPayload({
-      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-      baggage,
-    }),
-  };
-  return {
-    startWithDetails: (input, next) =>
-      next({ ...input, headers: { ...input.headers, '_tracer-data': header._tracer } }),
-  };
-}
 
 describe('Temporal routing with a baseline and a sandboxed worker', () => {
   let standIn: StandInProcess;
@@ -64,7 +51,7 @@ describe('Temporal routing with a baseline and a sandboxed worker', () => {
     plain = new RoutingWorkers(env.TEMPORAL_ADDRESS, standIn.url, SANDBOX);
     await plain.start([new RoutingClientInterceptor()]);
     tracer = new RoutingWorkers(env.TEMPORAL_ADDRESS, standIn.url, SANDBOX);
-    await tracer.start([tracerDataOnly(`other=1,sd-routing-key=${KEY};prop=x`)]);
+    await tracer.start([foreignClientHeaders('_tracer-data', `other=1,sd-routing-key=${KEY};prop=x`)]);
   });
 
   after(async () => {
@@ -74,16 +61,8 @@ describe('Temporal routing with a baseline and a sandboxed worker', () => {
   });
 
   async function record(workers: RoutingWorkers, workflowId: string): Promise<void> {
-    let runId: string | undefined = (await workers.client.workflow.getHandle(workflowId).describe()).runId;
-    // Walk back through continue-as-new: every run's history is replayed later.
-    while (runId) {
-      const history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> = await workers.client.workflow
-        .getHandle(workflowId, runId)
-        .fetchHistory();
-      histories.push({ workflowId, history });
-      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-      runId = started?.continuedExecutionRunId || undefined;
-    }
+    // Every run's history (through continue-as-new) is replayed later.
+    histories.push(...(await runHistories(workers.client, workflowId)));
   }
 
   function assertAllOn(

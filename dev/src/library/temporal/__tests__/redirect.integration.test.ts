@@ -1,0 +1,331 @@
+/**
+ * The first-task check with clients that do not route (other SDKs, the CLI, plain clients): the key
+ * arrives only in a start header, the workflow starts on the shared queue, and routing must not change
+ * what the workflow's handlers see. A baseline and a sandbox worker of the same code, the real
+ * Temporal dev server and the routeserver stand-in.
+ *
+ * Histories of every redirect case are replayed at the end; with RECORD_HISTORIES=<dir> they are
+ * saved as the fixtures `replay.test.ts` replays without a server.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  REDIRECT_MANIFEST_HEADER,
+  ROUTING_KEY_SEARCH_ATTRIBUTE,
+  ROUTING_WORKFLOW_INTERCEPTORS,
+  SANDBOX_SEARCH_ATTRIBUTE,
+} from '@sandbox-routing/shared';
+import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { StandInProcess } from '../../../routeserver/standin-process';
+import type { MailboxResult } from './fixtures/routing-workflows';
+import {
+  foreignClientHeaders,
+  type RecordedRun,
+  RoutingWorkers,
+  runHistories,
+  WORKER_BASELINE,
+} from './routing-workers';
+
+const env = stackEnv();
+const SANDBOX = 'sandbox-r';
+const KEY = `r${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const UNKNOWN_KEY = `u${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+/** Runs to replay, by case name; saved as `<case>-<n>.json` with RECORD_HISTORIES=<dir>. */
+const recorded: { name: string; run: RecordedRun }[] = [];
+
+describe('first-task redirect: handlers see what they would see without routing', () => {
+  let standIn: StandInProcess;
+  /** Clients with the key only in `_tracer-data` (as Python, Go, TS OpenTelemetry clients send it). */
+  let sandboxKeyed: RoutingWorkers;
+  let unknownKeyed: RoutingWorkers;
+  let refusedKeyed: RoutingWorkers;
+
+  before(async () => {
+    standIn = await StandInProcess.start();
+    await standIn.putSandbox(SANDBOX, KEY, [WORKER_BASELINE]);
+    const start = async (baggage: string) => {
+      const workers = new RoutingWorkers(env.TEMPORAL_ADDRESS, standIn.url, SANDBOX, {
+        recordSearchAttributes: true,
+      });
+      await workers.start([foreignClientHeaders('_tracer-data', baggage)]);
+      return workers;
+    };
+    sandboxKeyed = await start(`sd-routing-key=${KEY}`);
+    unknownKeyed = await start(`sd-routing-key=${UNKNOWN_KEY}`);
+    refusedKeyed = await start('sd-routing-key=not%20a%20key');
+  });
+
+  after(async () => {
+    await Promise.all([sandboxKeyed?.stop(), unknownKeyed?.stop(), refusedKeyed?.stop()]);
+    await standIn?.stop();
+  });
+
+  async function record(name: string, client: Client, workflowId: string): Promise<void> {
+    for (const run of await runHistories(client, workflowId)) recorded.push({ name, run });
+  }
+
+  function assertHandledOn(result: MailboxResult, texts: string[], queue: string, instance: string): void {
+    assert.deepEqual(
+      result.messages.map((m) => m.text),
+      texts,
+      'every message exactly once, in the order sent',
+    );
+    for (const message of result.messages)
+      assert.equal(message.taskQueue, queue, `${message.text} handled on ${message.taskQueue}`);
+    assert.equal(result.activity.taskQueue, queue);
+    assert.equal(result.activity.instance, instance);
+  }
+
+  it('signal-with-start and two immediate signals: all delivered to the sandbox run, in order, once', async () => {
+    const w = sandboxKeyed;
+    const workflowId = `redirect-sws-${randomUUID()}`;
+    const handle = await w.client.workflow.signalWithStart('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [3],
+      signal: 'push',
+      signalArgs: ['s1'],
+    });
+    await handle.signal('push', 's2');
+    await handle.signal('push', 's3');
+    assertHandledOn((await handle.result()) as MailboxResult, ['s1', 's2', 's3'], w.sandboxQueue, SANDBOX);
+
+    const runs = await runHistories(w.client, workflowId);
+    assert.equal(runs.length, 2, 'one redirect');
+    const owner = runs[0]?.history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const first = runs[1]?.history.events ?? [];
+    assert.equal(
+      first.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.taskQueue?.name,
+      w.sandboxQueue,
+    );
+    assert.ok(!first.some((e) => e.activityTaskScheduledEventAttributes), 'nothing left the first run');
+    assert.equal(owner?.taskQueue?.name, w.sandboxQueue);
+    const forwarded = first.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    if (forwarded > 0)
+      assert.ok(owner?.header?.fields?.[REDIRECT_MANIFEST_HEADER], 'forwarded signals are described');
+    await record('redirect-signal-with-start', w.client, workflowId);
+  });
+
+  it('update-with-start: the update is handled by the sandbox run (the server retries it there)', async () => {
+    const w = sandboxKeyed;
+    const workflowId = `redirect-uws-${randomUUID()}`;
+    const startWorkflowOperation = new WithStartWorkflowOperation('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [2],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const first = await w.client.workflow.executeUpdateWithStart('pushUpdate', {
+      args: ['u1'],
+      startWorkflowOperation,
+    });
+    assert.deepEqual(first, { accepted: 1, taskQueue: w.sandboxQueue });
+    // The operation's handle names the first run; the workflow id alone reaches the owner's run.
+    const handle = w.client.workflow.getHandle(workflowId);
+    assert.deepEqual(await handle.executeUpdate('pushUpdate', { args: ['u2'] }), {
+      accepted: 2,
+      taskQueue: w.sandboxQueue,
+    });
+    assertHandledOn((await handle.result()) as MailboxResult, ['u1', 'u2'], w.sandboxQueue, SANDBOX);
+    await record('redirect-update-with-start', w.client, workflowId);
+  });
+
+  it('start and two immediate updates: both handled by the sandbox run', async () => {
+    const w = sandboxKeyed;
+    const workflowId = `redirect-su-${randomUUID()}`;
+    const handle = await w.client.workflow.start('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [2],
+    });
+    const results = await Promise.all([
+      handle.executeUpdate('pushUpdate', { args: ['u1'] }),
+      handle.executeUpdate('pushUpdate', { args: ['u2'] }),
+    ]);
+    for (const result of results) assert.equal((result as { taskQueue: string }).taskQueue, w.sandboxQueue);
+    const { messages } = (await handle.result()) as MailboxResult;
+    assert.deepEqual(messages.map((m) => m.text).sort(), ['u1', 'u2']);
+    await record('redirect-start-then-update', w.client, workflowId);
+  });
+
+  it('an update the sandbox run rejects is rejected by its validator, not by routing', async () => {
+    const w = sandboxKeyed;
+    const workflowId = `redirect-reject-${randomUUID()}`;
+    const handle = await w.client.workflow.start('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [1],
+    });
+    await assert.rejects(handle.executeUpdate('pushUpdate', { args: [''] }), (error: unknown) => {
+      assert.ok(error instanceof WorkflowUpdateFailedError);
+      assert.match(String(error.cause?.message), /empty message/);
+      return true;
+    });
+    await handle.signal('push', 'done');
+    assertHandledOn((await handle.result()) as MailboxResult, ['done'], w.sandboxQueue, SANDBOX);
+  });
+
+  it('queries during the redirect are answered (first run, then the sandbox run), never hang', async () => {
+    const w = sandboxKeyed;
+    const workflowId = `redirect-query-${randomUUID()}`;
+    const handle = await w.client.workflow.start('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [1],
+    });
+    const answeredBy = new Set<string>();
+    await pollUntil(
+      async () => {
+        const answer = (await handle.query('messages')) as { taskQueue: string };
+        answeredBy.add(answer.taskQueue);
+        return answer.taskQueue === w.sandboxQueue;
+      },
+      { description: 'a query answered by the sandbox run', timeoutMs: 30_000, intervalMs: 20 },
+    );
+    assert.ok(answeredBy.has(w.sandboxQueue));
+    await handle.signal('push', 'done');
+    await handle.result();
+    await record('redirect-query', w.client, workflowId);
+  });
+
+  it('a cancel request that reaches the first run is forwarded: the sandbox run is cancelled', async () => {
+    const w = sandboxKeyed;
+    const workflowId = `redirect-cancel-${randomUUID()}`;
+    const handle = await w.client.workflow.start('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [1],
+    });
+    await handle.cancel();
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    const description = await w.client.workflow.getHandle(workflowId).describe();
+    assert.equal(description.status.name, 'CANCELLED');
+    assert.equal(description.taskQueue, w.sandboxQueue);
+    await record('redirect-cancel', w.client, workflowId);
+  });
+
+  it('records the same search attributes as door routing on the redirected run', async () => {
+    const w = sandboxKeyed;
+    const workflowId = `redirect-sa-${randomUUID()}`;
+    const handle = await w.client.workflow.start('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [1],
+    });
+    await handle.signal('push', 'done');
+    await handle.result();
+    const { typedSearchAttributes } = await w.client.workflow.getHandle(workflowId).describe();
+    assert.equal(typedSearchAttributes.get(ROUTING_KEY_SEARCH_ATTRIBUTE), KEY);
+    assert.equal(typedSearchAttributes.get(SANDBOX_SEARCH_ATTRIBUTE), SANDBOX);
+    await pollUntil(
+      async () => {
+        const found = [];
+        for await (const info of w.client.workflow.list({
+          query: `SignadotRoutingKey = '${KEY}' AND WorkflowId = '${workflowId}'`,
+        }))
+          found.push(info);
+        return found.length === 1 && found[0]?.taskQueue === w.sandboxQueue;
+      },
+      { description: 'the redirected workflow to be found by its key', timeoutMs: 20_000 },
+    );
+    await record('redirect-search-attributes', w.client, workflowId);
+  });
+
+  it('unknown key: update-with-start, validators and early queries behave as without routing', async () => {
+    const w = unknownKeyed;
+    const workflowId = `stay-uws-${randomUUID()}`;
+    const startWorkflowOperation = new WithStartWorkflowOperation('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [2],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const first = await w.client.workflow.executeUpdateWithStart('pushUpdate', {
+      args: ['u1'],
+      startWorkflowOperation,
+    });
+    assert.deepEqual(first, { accepted: 1, taskQueue: w.sharedQueue });
+    const handle = w.client.workflow.getHandle(workflowId);
+    assert.deepEqual(await handle.query('messages'), {
+      messages: [{ text: 'u1', via: 'update', taskQueue: w.sharedQueue }],
+      taskQueue: w.sharedQueue,
+    });
+    await assert.rejects(handle.executeUpdate('pushUpdate', { args: [''] }), WorkflowUpdateFailedError);
+    await handle.signal('push', 's2');
+    assertHandledOn((await handle.result()) as MailboxResult, ['u1', 's2'], w.sharedQueue, 'baseline');
+    const { typedSearchAttributes } = await handle.describe();
+    assert.equal(typedSearchAttributes.get(ROUTING_KEY_SEARCH_ATTRIBUTE), UNKNOWN_KEY);
+    assert.equal(typedSearchAttributes.get(SANDBOX_SEARCH_ATTRIBUTE), 'baseline');
+    await record('stay-update-with-start', w.client, workflowId);
+  });
+
+  it('unknown key: a query right after the start is answered from the first activation', async () => {
+    const w = unknownKeyed;
+    for (let i = 0; i < 3; i++) {
+      const handle = await w.client.workflow.start('mailbox', {
+        taskQueue: w.sharedQueue,
+        workflowId: `stay-query-${randomUUID()}`,
+        args: [1],
+      });
+      assert.deepEqual(await handle.query('messages'), { messages: [], taskQueue: w.sharedQueue });
+      await handle.signal('push', 'done');
+      await handle.result();
+    }
+  });
+
+  it('a key that is present but refused is reported once, with the reason, and the workflow runs keyless', async () => {
+    const w = refusedKeyed;
+    const workflowId = `refused-${randomUUID()}`;
+    const handle = await w.client.workflow.signalWithStart('mailbox', {
+      taskQueue: w.sharedQueue,
+      workflowId,
+      args: [1],
+      signal: 'push',
+      signalArgs: ['s1'],
+    });
+    const result = (await handle.result()) as MailboxResult;
+    assert.equal(result.activity.key, undefined);
+    assertHandledOn(result, ['s1'], w.sharedQueue, 'baseline');
+    const refusals = w.decisions.filter((d) => d.workflowId === workflowId && d.action === 'key-refused');
+    assert.equal(refusals.length, 1);
+    assert.equal(refusals[0]?.carrier, 'tracer-data');
+    assert.match(refusals[0]?.reason ?? '', /"not a key" \(length 9\) is not a routing key/);
+  });
+
+  it('replays every recorded history deterministically', async () => {
+    assert.ok(recorded.length >= 10, `recorded ${recorded.length} runs`);
+    const dir = process.env.RECORD_HISTORIES;
+    const counts = new Map<string, number>();
+    for (const { name, run } of recorded) {
+      await Worker.runReplayHistory(
+        {
+          workflowsPath: require.resolve('./fixtures/routing-workflows'),
+          interceptors: { workflowModules: [ROUTING_WORKFLOW_INTERCEPTORS] },
+        },
+        run.history,
+        run.workflowId,
+      );
+      if (dir) {
+        const n = counts.get(name) ?? 0;
+        counts.set(name, n + 1);
+        mkdirSync(dir, { recursive: true });
+        const json = JSON.parse(historyToJSON(run.history));
+        writeFileSync(
+          path.join(dir, `${name}-${n}.json`),
+          `${JSON.stringify({ workflowId: run.workflowId, history: json })}\n`,
+        );
+      }
+    }
+  });
+});
