@@ -7,6 +7,7 @@ export interface StackEnv {
   TEMPORAL_ADDRESS: string;
   TEMPORAL_UI_URL: string;
   SIGNADOT_ROUTESERVER_URL: string;
+  SIGNADOT_ROUTESERVER_GRPC_ADDRESS: string;
 }
 
 const KEYS: readonly (keyof StackEnv)[] = [
@@ -14,6 +15,7 @@ const KEYS: readonly (keyof StackEnv)[] = [
   'TEMPORAL_ADDRESS',
   'TEMPORAL_UI_URL',
   'SIGNADOT_ROUTESERVER_URL',
+  'SIGNADOT_ROUTESERVER_GRPC_ADDRESS',
 ];
 
 function findEnvFile(from: string): string | undefined {

@@ -25,6 +25,7 @@ async function main(options: { rate: number; seconds: number }): Promise<void> {
     TEMPORAL_ADDRESS: addresses.TEMPORAL_ADDRESS ?? '',
     TEMPORAL_UI_URL: addresses.TEMPORAL_UI_URL ?? '',
     SIGNADOT_ROUTESERVER_URL: addresses.SIGNADOT_ROUTESERVER_URL ?? '',
+    SIGNADOT_ROUTESERVER_GRPC_ADDRESS: addresses.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
   };
   const id = randomUUID().slice(0, 6);
   const pipeline = await Pipeline.isolated(stack, path.join(STACK_DIR, 'logs', `bench-${id}`), {

@@ -78,6 +78,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS ?? '',
       TEMPORAL_UI_URL: stack.TEMPORAL_UI_URL ?? '',
       SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL ?? '',
+      SIGNADOT_ROUTESERVER_GRPC_ADDRESS: stack.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
     },
     logDir: path.join(STACK_DIR, 'logs', 'demo'),
   });

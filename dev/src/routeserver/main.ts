@@ -1,6 +1,7 @@
 /**
  * CLI of the routeserver stand-in (a dev tool, not Signadot):
- * `node dev/dist/routeserver/main.js [--host 127.0.0.1] [--port 7778] [--state-file state.yaml]`.
+ * `node dev/dist/routeserver/main.js [--host 127.0.0.1] [--port 7778] [--grpc-port 7777 | --no-grpc]
+ * [--state-file state.yaml]`.
  * Exit codes: 0 after SIGTERM/SIGINT, 2 for invalid options or state file, 1 if it cannot start.
  */
 // The lean entry point: the stand-in stays small (no Temporal, Kafka or metrics libraries loaded).
@@ -20,15 +21,20 @@ function parsePort(value: string): number {
 interface CliOptions {
   host: string;
   port: number;
+  /** Commander sets `false` for `--no-grpc`. */
+  grpc: boolean;
+  grpcPort: number;
   stateFile?: string;
 }
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('routeserver-standin')
-    .description('Stand-in for the Signadot routeserver HTTP API, with an admin API (dev tool).')
+    .description('Stand-in for the Signadot routeserver HTTP and gRPC APIs, with an admin API (dev tool).')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0 = any free port)', parsePort, 7778)
+    .option('--port <port>', 'HTTP port to listen on (0 = any free port)', parsePort, 7778)
+    .option('--grpc-port <port>', 'gRPC port of routes.Routes (0 = any free port)', parsePort, 7777)
+    .option('--no-grpc', 'serve HTTP only, like a routeserver without the gRPC API')
     .option('--state-file <path>', 'initial sandboxes and route groups (JSON or YAML)')
     .exitOverride();
   try {
@@ -51,8 +57,14 @@ async function main(argv: string[]): Promise<void> {
     }
   }
 
-  const standIn = await createRouteserverStandIn({ host: options.host, port: options.port, initialState });
-  console.log(`routeserver stand-in listening on ${standIn.url}`);
+  const standIn = await createRouteserverStandIn({
+    host: options.host,
+    port: options.port,
+    grpcPort: options.grpc ? options.grpcPort : null,
+    initialState,
+  });
+  const grpc = standIn.grpcAddress ? `gRPC on ${standIn.grpcAddress}` : 'no gRPC';
+  console.log(`routeserver stand-in listening on ${standIn.url} (${grpc})`);
   onShutdown(() => standIn.close(), 10_000);
 }
 

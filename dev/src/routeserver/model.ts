@@ -25,14 +25,16 @@ export interface RouteGroupSpec {
   sandboxes: string[];
 }
 
-/** Fault injection for the routing-rules endpoint only. */
+/** Fault injection for the routing-rules API only (HTTP and gRPC); the admin API is never affected. */
 export interface Behaviour {
   /** `omit` answers `{}` for no rules, as the real server (Go omitempty) does; `empty-array` answers `{"routingRules":[]}`. */
   emptyRoutingRules: 'omit' | 'empty-array';
-  /** Delay before answering, in milliseconds. */
+  /** Delay before answering (HTTP, gRPC Get) and before a watch's SYNCED, in milliseconds. */
   delayMs: number;
-  /** `rules` is normal operation; the others simulate a broken server. */
+  /** HTTP: `rules` is normal operation; the others simulate a broken server. */
   respondWith: 'rules' | 'malformed-json' | 'http-500';
+  /** gRPC: `serve` is normal operation; `unimplemented` answers both RPCs as a server without the API would. */
+  grpc: 'serve' | 'unimplemented';
 }
 
 /** One routing rule in the routeserver's HTTP JSON shape (`mappings` omitted: stand-in forks have no services). */
@@ -69,6 +71,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<Behaviour> = Object.freeze({
   emptyRoutingRules: 'omit',
   delayMs: 0,
   respondWith: 'rules',
+  grpc: 'serve',
 });
 
 /** Thrown when a routing key is already used by another sandbox or route group (HTTP 409). */
@@ -100,18 +103,32 @@ export class RouteserverModel {
   private sandboxes = new Map<string, SandboxSpec>();
   private routeGroups = new Map<string, RouteGroupSpec>();
   private behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR };
+  private readonly listeners = new Set<() => void>();
+
+  /** Calls `listener` after every change of sandboxes or route groups; returns the unsubscribe. */
+  onRulesChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
 
   /** Creates or replaces a sandbox. @throws RoutingKeyConflictError if another owner has the key. */
   putSandbox(name: string, spec: SandboxSpec): PutOutcome {
     this.assertKeyFree(spec.routingKey, { sandbox: name });
     const outcome = this.sandboxes.has(name) ? 'replaced' : 'created';
     this.sandboxes.set(name, copySandbox(spec));
+    this.changed();
     return outcome;
   }
 
   /** Removes a sandbox; route groups listing it keep the name and simply yield no rules for it. */
   deleteSandbox(name: string): boolean {
-    return this.sandboxes.delete(name);
+    const deleted = this.sandboxes.delete(name);
+    if (deleted) this.changed();
+    return deleted;
   }
 
   /** Creates or replaces a route group. @throws RoutingKeyConflictError if another owner has the key. */
@@ -119,12 +136,15 @@ export class RouteserverModel {
     this.assertKeyFree(spec.routingKey, { routeGroup: name });
     const outcome = this.routeGroups.has(name) ? 'replaced' : 'created';
     this.routeGroups.set(name, copyRouteGroup(spec));
+    this.changed();
     return outcome;
   }
 
   /** Removes a route group. */
   deleteRouteGroup(name: string): boolean {
-    return this.routeGroups.delete(name);
+    const deleted = this.routeGroups.delete(name);
+    if (deleted) this.changed();
+    return deleted;
   }
 
   /** Merges a partial behaviour into the current one and returns the result. */
@@ -143,6 +163,7 @@ export class RouteserverModel {
     this.sandboxes.clear();
     this.routeGroups.clear();
     this.behaviour = { ...DEFAULT_BEHAVIOUR };
+    this.changed();
   }
 
   /**
@@ -155,6 +176,7 @@ export class RouteserverModel {
     for (const [name, spec] of Object.entries(state.routeGroups ?? {})) next.putRouteGroup(name, spec);
     this.sandboxes = next.sandboxes;
     this.routeGroups = next.routeGroups;
+    this.changed();
   }
 
   /** A deep, sorted copy of the whole state. */
@@ -199,9 +221,17 @@ function compareRules(a: RoutingRule, b: RoutingRule): number {
   );
 }
 
+/** Signadot identifies a rule by baseline workload and routing key (routes.proto, WatchWorkloadRoutingRules). */
+export function ruleIdentity(rule: RoutingRule): string {
+  const { kind, namespace, name } = rule.baseline;
+  return JSON.stringify([kind, namespace, name, rule.routingKey]);
+}
+
 /**
  * Derives routing rules: one per fork of each sandbox under its own key, and one per fork of each
- * existing member of each route group under the group's key. Pure; the result is sorted.
+ * existing member of each route group under the group's key. A rule is identified by baseline and key,
+ * so when two members of a group fork the same workload the first by name keeps the rule. Pure; the
+ * result is sorted.
  */
 export function deriveRoutingRules(
   sandboxes: ReadonlyMap<string, SandboxSpec>,
@@ -224,7 +254,14 @@ export function deriveRoutingRules(
       if (sandbox) add(group.routingKey, member, sandbox);
     }
   }
-  return rules.sort(compareRules);
+  // Sorted by key, then sandbox name: the first rule of each identity is the one to keep.
+  const seen = new Set<string>();
+  return rules.sort(compareRules).filter((rule) => {
+    const identity = ruleIdentity(rule);
+    if (seen.has(identity)) return false;
+    seen.add(identity);
+    return true;
+  });
 }
 
 /** Keeps the rules that match every non-empty filter exactly (grpc-gateway treats "" as unset). */

@@ -1,10 +1,12 @@
 /**
- * HTTP server of the routeserver stand-in: Signadot's `GET /api/v1/workloads/routing-rules` plus an
- * admin API to change the state and inject faults. A dev tool for local runs and tests only.
+ * The routeserver stand-in: Signadot's HTTP `GET /api/v1/workloads/routing-rules` and gRPC
+ * `routes.Routes` (Get and Watch) from one model, plus an admin API to change the state and inject
+ * faults. A dev tool for local runs and tests only.
  */
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { type GrpcCounters, type RoutesGrpcServer, startRoutesGrpcServer } from './grpc';
 import {
   type Behaviour,
   filterRoutingRules,
@@ -30,6 +32,8 @@ export interface RouteserverStandInOptions {
   host?: string;
   /** Port to listen on; default 0 (any free port). */
   port?: number;
+  /** Port of the gRPC API (0: any free port), or `null` for none; default 0. */
+  grpcPort?: number | null;
   /** `true` for fastify's pino logger, or a pino-compatible logger; default off. */
   logger?: boolean | FastifyBaseLogger;
   /** Sandboxes and route groups to start with. */
@@ -40,7 +44,9 @@ export interface RouteserverStandInOptions {
 export interface RouteserverStandIn {
   /** Base URL, e.g. `http://127.0.0.1:12345`. */
   url: string;
-  /** Stops listening; pending delayed responses are answered at once. */
+  /** gRPC `host:port`, or undefined when gRPC is off. */
+  grpcAddress: string | undefined;
+  /** Stops listening (gRPC streams end at once); pending delayed responses are answered at once. */
   close(): Promise<void>;
   /** The fastify app, e.g. for `inject` in tests. */
   app: FastifyInstance;
@@ -87,8 +93,16 @@ export async function createRouteserverStandIn(
   let routingRuleRequests = 0;
   // Aborted on close so that a long injected delay does not hold the server open.
   const closing = new AbortController();
+  const host = options.host ?? '127.0.0.1';
+  // gRPC first: once the HTTP port answers (what the stack's readiness probe asks), both are up.
+  const grpc: RoutesGrpcServer | undefined =
+    options.grpcPort === null
+      ? undefined
+      : await startRoutesGrpcServer(model, { host, port: options.grpcPort ?? 0, closing: closing.signal });
+  const noGrpcCalls: GrpcCounters = { getWorkloadRoutingRules: 0, watchWorkloadRoutingRules: 0 };
   app.addHook('preClose', (done) => {
     closing.abort();
+    grpc?.close();
     done();
   });
 
@@ -174,9 +188,14 @@ export async function createRouteserverStandIn(
     { schema: { body: behaviourBodySchema } },
     async (request) => model.setBehaviour(request.body),
   );
-  app.get('/admin/requests', async () => ({ routingRules: routingRuleRequests }));
+  app.get('/admin/requests', async () => ({
+    routingRules: routingRuleRequests,
+    ...(grpc?.counters ?? noGrpcCalls),
+    activeWatches: grpc?.activeWatches() ?? 0,
+  }));
   app.delete('/admin/requests', async (_request, reply) => {
     routingRuleRequests = 0;
+    if (grpc) Object.assign(grpc.counters, noGrpcCalls);
     return reply.code(204).send();
   });
   app.post('/admin/reset', async (_request, reply) => {
@@ -184,11 +203,17 @@ export async function createRouteserverStandIn(
     return reply.code(204).send();
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  try {
+    await app.listen({ host, port: options.port ?? 0 });
+  } catch (error) {
+    grpc?.close();
+    throw error;
+  }
   const address = app.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${hostname}:${address.port}`,
+    grpcAddress: grpc?.address,
     app,
     close: async () => {
       await app.close();

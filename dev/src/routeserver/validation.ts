@@ -63,6 +63,7 @@ export const behaviourBodySchema = {
     emptyRoutingRules: { type: 'string', enum: ['omit', 'empty-array'] },
     delayMs: { type: 'integer', minimum: 0, maximum: 60000 },
     respondWith: { type: 'string', enum: ['rules', 'malformed-json', 'http-500'] },
+    grpc: { type: 'string', enum: ['serve', 'unimplemented'] },
   },
 };
 

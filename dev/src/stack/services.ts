@@ -233,6 +233,7 @@ export function temporalService(settings: StackSettings): StackService {
 
 export function routeserverService(settings: StackSettings): StackService {
   const url = `http://127.0.0.1:${settings.routeserverPort}`;
+  const grpcAddress = `127.0.0.1:${settings.routeserverGrpcPort}`;
   return {
     name: 'routeserver',
     prepare() {
@@ -250,6 +251,8 @@ export function routeserverService(settings: StackSettings): StackService {
           '127.0.0.1',
           '--port',
           String(settings.routeserverPort),
+          '--grpc-port',
+          String(settings.routeserverGrpcPort),
           ...(stateFile ? ['--state-file', stateFile] : []),
         ],
         cwd: REPO_ROOT,
@@ -257,10 +260,11 @@ export function routeserverService(settings: StackSettings): StackService {
         marker: paths.routeserverMain,
       };
     },
+    // The stand-in binds gRPC before HTTP, so an answer on HTTP means both are up.
     async isReady() {
       const response = await fetch(`${url}/admin/state`, { signal: AbortSignal.timeout(1000) });
       return response.ok;
     },
-    addresses: () => ({ SIGNADOT_ROUTESERVER_URL: url }),
+    addresses: () => ({ SIGNADOT_ROUTESERVER_URL: url, SIGNADOT_ROUTESERVER_GRPC_ADDRESS: grpcAddress }),
   };
 }

@@ -8,6 +8,8 @@ export interface StackSettings {
   temporalHttpPort: number;
   temporalMetricsPort: number;
   routeserverPort: number;
+  /** gRPC port of the stand-in (`routes.Routes`), 7777 like Signadot's routeserver. */
+  routeserverGrpcPort: number;
   /** Port of the web console the demo starts (`producer console`). */
   consolePort: number;
   /** Initial sandboxes and route groups for the stand-in; empty for none. */
@@ -34,6 +36,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     temporalHttpPort: port(env, 'STACK_TEMPORAL_HTTP_PORT', 7243),
     temporalMetricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 7244),
     routeserverPort: port(env, 'STACK_ROUTESERVER_PORT', 7778),
+    routeserverGrpcPort: port(env, 'STACK_ROUTESERVER_GRPC_PORT', 7777),
     consolePort: port(env, 'STACK_CONSOLE_PORT', 8090),
     routeserverStateFile: env.STACK_ROUTESERVER_STATE_FILE ?? '',
   };

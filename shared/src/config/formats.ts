@@ -54,6 +54,14 @@ export function registerFormats(): void {
         assert(typeof value === 'string' && isHostPort(value), 'must be host:port');
       },
     },
+    'optional-host-port': {
+      validate(value: unknown) {
+        assert(
+          typeof value === 'string' && (value === '' || isHostPort(value)),
+          'must be empty or host:port',
+        );
+      },
+    },
     'http-url': {
       validate(value: unknown) {
         assert(typeof value === 'string', 'must be an http(s) URL');

@@ -98,13 +98,15 @@ export type NeverSyncedPolicy = 'wait' | 'own-nothing' | 'assume-no-rules';
 export interface RouteserverConfig {
   /** Base URL of Signadot's routeserver HTTP API (or the local stand-in). */
   url: string;
-  /** How often the route table re-fetches its rules. */
+  /** gRPC address (`host:port`) whose rule changes the route table watches; empty: poll HTTP only. */
+  grpcAddress: string;
+  /** How often the route table re-fetches its rules while polling. */
   refreshIntervalMs: number;
   /** Timeout of one routeserver request. */
   requestTimeoutMs: number;
   /** How long a decision may wait for the first successful sync. */
   firstSyncTimeoutMs: number;
-  /** Minimum gap between on-demand re-fetches triggered by an unknown routing key. */
+  /** While polling, minimum gap between on-demand re-fetches triggered by an unknown routing key. */
   unknownKeyRefetchIntervalMs: number;
   /** What to decide if the route table has never synced once the wait is over. */
   neverSyncedPolicy: NeverSyncedPolicy | 'default';
@@ -118,8 +120,17 @@ export function routeserverSchema(): Schema<RouteserverConfig> {
       default: 'http://127.0.0.1:7778',
       env: 'SIGNADOT_ROUTESERVER_URL',
     },
+    grpcAddress: {
+      doc:
+        'Signadot routeserver gRPC address, host:port (in cluster: routeserver.signadot.svc:7777). The route ' +
+        'table watches it for pushed rule changes and polls the HTTP API only when the watch is unavailable. ' +
+        'Empty: poll only.',
+      format: 'optional-host-port',
+      default: '127.0.0.1:7777',
+      env: 'SIGNADOT_ROUTESERVER_GRPC_ADDRESS',
+    },
     refreshIntervalMs: {
-      doc: 'Interval between routing-rule refreshes, in ms.',
+      doc: 'Interval between routing-rule refreshes while polling (no watch, or its fallback), in ms.',
       format: 'positive-ms',
       default: 2000,
       env: 'ROUTESERVER_REFRESH_INTERVAL_MS',
@@ -137,7 +148,7 @@ export function routeserverSchema(): Schema<RouteserverConfig> {
       env: 'ROUTESERVER_FIRST_SYNC_TIMEOUT_MS',
     },
     unknownKeyRefetchIntervalMs: {
-      doc: 'Minimum interval between re-fetches triggered by an unknown routing key, in ms.',
+      doc: 'While polling, minimum interval between re-fetches triggered by an unknown routing key, in ms.',
       format: 'positive-ms',
       default: 500,
       env: 'ROUTESERVER_UNKNOWN_KEY_REFETCH_INTERVAL_MS',

@@ -37,3 +37,18 @@ export class RouteTableNotSyncedError extends RoutingError {
     super(`route table has not synced with the routeserver (waited ${waitedMs} ms)`, { retriable: true });
   }
 }
+
+/**
+ * A routing-rules watch stream failed or ended. `code` is the gRPC status code (14 UNAVAILABLE when the
+ * routeserver cannot be reached, 12 UNIMPLEMENTED when it does not serve the Routes API).
+ */
+export class RouteserverWatchError extends RoutingError {
+  override readonly name = 'RouteserverWatchError';
+  constructor(
+    message: string,
+    readonly code: number,
+    cause?: unknown,
+  ) {
+    super(message, { retriable: true, cause });
+  }
+}

@@ -1,3 +1,4 @@
+export { LubyBackoff, type LubyBackoffOptions } from './backoff';
 export {
   parseRoutingRules,
   RouteserverClient,
@@ -8,6 +9,7 @@ export {
 export {
   RouteserverResponseError,
   RouteserverUnavailableError,
+  RouteserverWatchError,
   RouteTableNotSyncedError,
   RoutingError,
 } from './errors';
@@ -25,7 +27,13 @@ export {
   sharedQueueOf,
   taskQueueOf,
 } from './ownership';
-export { RouteTable, type RouteTableOptions, type RouteTableStats } from './table';
+export { ROUTES_PROTO_PATH, ROUTES_SERVICE, routesServiceDefinition } from './proto';
+export {
+  RouteTable,
+  type RouteTableMode,
+  type RouteTableOptions,
+  type RouteTableStats,
+} from './table';
 export {
   BASELINE_LABEL,
   BASELINE_OWNER,
@@ -40,3 +48,12 @@ export {
   sameWorkload,
   type WorkloadRef,
 } from './types';
+export {
+  RouteserverWatchClient,
+  type RouteserverWatchClientOptions,
+  type RoutingRuleChange,
+  type RoutingRulesWatch,
+  type RoutingRulesWatchListener,
+  type RoutingRulesWatchSource,
+  type WatchEnded,
+} from './watch';

@@ -1,58 +1,103 @@
-import type { RoutingRulesSource } from './client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RoutingRulesFilter, RoutingRulesSource } from './client';
 import { RouteTableNotSyncedError } from './errors';
 import { type RoutingLogger, silentLogger } from './logger';
 import { BASELINE_OWNER, type Owner, type RoutingRule, sameWorkload, type WorkloadRef } from './types';
+import type { RoutingRuleChange, RoutingRulesWatch, RoutingRulesWatchSource, WatchEnded } from './watch';
 
 export interface RouteTableOptions {
-  /** Usually a `RouteserverClient`. */
+  /** HTTP source, usually a `RouteserverClient`: polling mode, and the fallback of the watch. */
   client: RoutingRulesSource;
+  /** gRPC watch, usually a `RouteserverWatchClient`. When set the table watches; else it polls. */
+  watch?: RoutingRulesWatchSource;
   /** The baseline workload whose rules this table holds (one table per baseline workload). */
   baseline: WorkloadRef;
-  /** Interval of the periodic refresh. */
+  /** Interval of the periodic refresh while polling. */
   refreshIntervalMs: number;
-  /** Minimum gap between re-fetches triggered by a key the table does not know. */
+  /** While polling, minimum gap between fetches triggered by a key the table does not know. */
   unknownKeyRefetchIntervalMs: number;
   /** How long `ownerOf` waits for the first successful sync before giving up. */
   firstSyncTimeoutMs: number;
   logger?: RoutingLogger;
 }
 
+/** `watch`: rules pushed over a gRPC stream. `polling`: fetched over HTTP on an interval. */
+export type RouteTableMode = 'watch' | 'polling';
+
 /** Counters and ages for metrics and health checks. */
 export interface RouteTableStats {
+  mode: RouteTableMode;
   synced: boolean;
-  /** Time since the last successful fetch; undefined before the first. */
+  /**
+   * How stale the rules may be: 0 while a watch stream is synced; since the last successful fetch when
+   * polling, or since the stream broke; undefined before the first sync.
+   */
   snapshotAgeMs: number | undefined;
+  /** Rules for this baseline (one per routing key). */
   rules: number;
   keys: number;
+  /** HTTP requests made (polling, fallback, unknown keys). */
   fetches: number;
   fetchErrors: number;
   /** Fetches triggered by an unknown key (a subset of `fetches`). */
   unknownKeyRefetches: number;
+  /** True while a watch stream is synced. */
+  watchConnected: boolean;
+  /** Watch attempts started after a stream ended or an attempt failed. */
+  watchReconnects: number;
+  /** Changes applied to the rules, from stream ops, resyncs and polls alike. */
+  changesApplied: Record<RoutingRuleChange, number>;
   lastError: string | undefined;
 }
 
 /**
- * The routing rules of one baseline workload, kept fresh from the routeserver.
+ * The routing rules of one baseline workload, kept current from the routeserver.
  *
- * - Refreshes every `refreshIntervalMs`; concurrent refreshes share one request (single-flight).
- * - A key it does not know triggers a re-fetch, at most one per `unknownKeyRefetchIntervalMs`, so a
- *   sandbox created a moment ago is found without waiting for the next refresh.
- * - A failed fetch keeps the last good snapshot; its age keeps growing and is reported.
- * - Before the first successful fetch it answers nothing: `ownerOf` waits up to `firstSyncTimeoutMs`.
+ * **Watch mode** (a `watch` source is given): one gRPC stream pushes every change. Its first SYNCED
+ * completes the first sync; a broken stream reconnects (Luby backoff with jitter), collects a fresh set
+ * and applies only the difference, and the table answers from its last good set meanwhile. An unknown
+ * key is answered from the set without a request: once synced, the set is complete. When a watch attempt
+ * fails (gRPC unreachable, unimplemented, or erroring before SYNCED) the table polls over HTTP until a
+ * watch syncs again, and says so once each way.
+ *
+ * **Polling mode**: fetches every `refreshIntervalMs`; concurrent refreshes share one request
+ * (single-flight). A key it does not know waits for a fetch that *started after the question* — the
+ * only kind that can know a sandbox created just before — scheduled at the earliest moment the
+ * unknown-key rate limit (`unknownKeyRefetchIntervalMs`) allows and shared by every key waiting. The wait
+ * is bounded by that interval plus the request timeout; a flood of unknown keys still makes at most
+ * one request per interval.
+ *
+ * Either way: a failure keeps the last good set and its staleness is reported; before the first sync it
+ * answers nothing (`ownerOf` waits up to `firstSyncTimeoutMs`).
  */
 export class RouteTable {
   readonly baseline: WorkloadRef;
-  private readonly options: Required<RouteTableOptions>;
-  /** routing key → sandbox names claiming it for this baseline (sorted). */
-  private snapshot: Map<string, string[]> | undefined;
-  private ruleCount = 0;
-  private lastSuccessAt: number | undefined;
-  private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
-  private inflight: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly options: Required<Omit<RouteTableOptions, 'watch'>> & Pick<RouteTableOptions, 'watch'>;
+  /** routing key → the sandbox a rule sends it to, for this baseline; undefined before the first sync. */
+  private rules: Map<string, string> | undefined;
+  private mode: RouteTableMode;
+  private started = false;
   private stopped = false;
+  private readonly stopping = new AbortController();
+  // Polling
+  private pollTimer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  private fetchesStarted = 0;
+  private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
   private failing = false;
-  private readonly counters = { fetches: 0, fetchErrors: 0, unknownKeyRefetches: 0 };
+  // Watch
+  private watch: RoutingRulesWatch | undefined;
+  private watchLive = false;
+  private watchHasSynced = false;
+  /** When the rules were last known current (not while a watch stream is live). */
+  private confirmedAt: number | undefined;
+  private readonly counters = {
+    fetches: 0,
+    fetchErrors: 0,
+    unknownKeyRefetches: 0,
+    watchReconnects: 0,
+  };
+  private readonly changes: Record<RoutingRuleChange, number> = { ADD: 0, REMOVE: 0, REPLACE: 0 };
   private lastError: string | undefined;
   private readonly warnedConflicts = new Set<string>();
   private readonly syncWaiters = new Set<() => void>();
@@ -61,33 +106,130 @@ export class RouteTable {
     // `??`, not a spread default: an explicit `logger: undefined` must not erase the fallback.
     this.options = { ...options, logger: options.logger ?? silentLogger };
     this.baseline = options.baseline;
+    this.mode = options.watch ? 'watch' : 'polling';
   }
 
-  /** Starts the first fetch and the periodic refresh. Returns `this` for chaining. */
+  /** Starts watching (or the first fetch and the periodic refresh). Returns `this` for chaining. */
   start(): this {
-    if (this.timer || this.stopped) return this;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
-    this.timer.unref();
+    if (this.started || this.stopped) return this;
+    this.started = true;
+    if (this.options.watch) this.startWatch(this.options.watch);
+    else this.startPolling();
     return this;
   }
 
-  /** Stops refreshing and waits for a fetch in flight. */
+  /** Stops watching and refreshing, and waits for a fetch in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopping.abort();
+    this.watch?.stop();
+    this.stopPolling();
     await this.inflight;
-    for (const wake of this.syncWaiters) wake();
+    this.wakeSyncWaiters();
   }
 
   get synced(): boolean {
-    return this.snapshot !== undefined;
+    return this.rules !== undefined;
   }
 
-  /** Fetches the rules now, or joins the fetch already in flight. Never rejects. */
+  /** The current mode (it changes when the watch falls back to polling and back). */
+  get currentMode(): RouteTableMode {
+    return this.mode;
+  }
+
+  private get filter(): RoutingRulesFilter {
+    const { kind, namespace, name } = this.baseline;
+    return { baselineKind: kind, baselineNamespace: namespace, baselineName: name };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Watch
+
+  private startWatch(source: RoutingRulesWatchSource): void {
+    this.watch = source.watch(this.filter, {
+      synced: (rules) => this.onWatchSynced(source, rules),
+      change: (op, rule) => this.onWatchChange(op, rule),
+      ended: (info) => this.onWatchEnded(source, info),
+    });
+  }
+
+  private onWatchSynced(source: RoutingRulesWatchSource, rules: RoutingRule[]): void {
+    if (this.stopped) return;
+    const resync = this.watchHasSynced;
+    const fallingBack = this.mode === 'polling';
+    this.mode = 'watch';
+    this.stopPolling();
+    const diff = this.replaceAll(rules);
+    this.watchLive = true;
+    this.watchHasSynced = true;
+    const fields = { baseline: this.baseline, address: source.address, rules: this.rules?.size, ...diff };
+    if (fallingBack) this.options.logger.info(fields, 'watching routing rules again; HTTP polling stopped');
+    else if (resync) this.options.logger.info(fields, 'routing rules watch resynced; applied the difference');
+  }
+
+  private onWatchChange(op: RoutingRuleChange, rule: RoutingRule): void {
+    if (this.stopped || !this.rules || !sameWorkload(rule.baseline, this.baseline)) return;
+    const key = rule.routingKey;
+    const current = this.rules.get(key);
+    if (op === 'REMOVE') {
+      if (current !== undefined && this.rules.delete(key)) this.changes.REMOVE++;
+    } else if (current !== rule.destinationSandbox.name) {
+      this.rules.set(key, rule.destinationSandbox.name);
+      this.changes[current === undefined ? 'ADD' : 'REPLACE']++;
+    }
+    this.options.logger.debug(
+      { baseline: this.baseline, op, routingKey: key, sandbox: rule.destinationSandbox.name },
+      'routing rule changed',
+    );
+  }
+
+  private onWatchEnded(source: RoutingRulesWatchSource, { error, synced, retryInMs }: WatchEnded): void {
+    if (this.stopped) return;
+    this.counters.watchReconnects++;
+    this.lastError = error.message;
+    const fields = { baseline: this.baseline, address: source.address, error: error.message, retryInMs };
+    if (this.watchLive) {
+      this.watchLive = false;
+      this.confirmedAt = Date.now();
+      this.options.logger.warn(
+        fields,
+        'routing rules watch broke; reconnecting, answering from the last rules',
+      );
+    }
+    if (synced || this.mode === 'polling') {
+      this.options.logger.debug(fields, 'routing rules watch attempt ended');
+      return;
+    }
+    // The watch could not be established: poll over HTTP until it can.
+    this.mode = 'polling';
+    this.options.logger.warn(
+      { ...fields, refreshIntervalMs: this.options.refreshIntervalMs },
+      'routing rules watch unavailable; falling back to HTTP polling while retrying the watch',
+    );
+    this.startPolling();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Polling
+
+  private startPolling(): void {
+    if (this.pollTimer || this.stopped) return;
+    void this.refresh();
+    this.pollTimer = setInterval(() => void this.refresh(), this.options.refreshIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /**
+   * Fetches the rules now over HTTP, or joins the fetch already in flight. Never rejects. In watch mode
+   * it does nothing: the stream keeps the set current, and an HTTP answer could be older than it.
+   */
   refresh(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || this.mode !== 'polling') return Promise.resolve();
     this.inflight ??= this.fetch().finally(() => {
       this.inflight = undefined;
     });
@@ -95,16 +237,16 @@ export class RouteTable {
   }
 
   private async fetch(): Promise<void> {
+    // Counted before the first await: callers compare `fetchesStarted` right after calling refresh().
+    this.fetchesStarted++;
     this.lastFetchStartedAt = Date.now();
     this.counters.fetches++;
-    const { kind, namespace, name } = this.baseline;
     try {
-      const rules = await this.options.client.getRoutingRules({
-        baselineKind: kind,
-        baselineNamespace: namespace,
-        baselineName: name,
-      });
-      this.install(rules);
+      const rules = await this.options.client.getRoutingRules(this.filter);
+      // The watch may have synced meanwhile; its set is newer than this answer.
+      if (this.mode !== 'polling' || this.stopped) return;
+      this.replaceAll(rules);
+      this.confirmedAt = Date.now();
       if (this.failing) this.options.logger.info({ baseline: this.baseline }, 'routeserver reachable again');
       this.failing = false;
     } catch (error) {
@@ -120,17 +262,74 @@ export class RouteTable {
     }
   }
 
-  private install(rules: RoutingRule[]): void {
+  /**
+   * Resolves once a fetch that started after this call has finished, or `known()` holds; the fetch is
+   * started at the earliest moment the unknown-key rate limit allows, and shared by all callers.
+   */
+  private async fetchNewerThanNow(known: () => boolean): Promise<void> {
+    const asked = this.fetchesStarted;
+    for (;;) {
+      if (this.stopped || this.mode !== 'polling' || known()) return;
+      if (this.fetchesStarted > asked) {
+        await this.inflight;
+        return;
+      }
+      if (this.inflight) {
+        await this.inflight; // started before the question: it may predate the sandbox
+        continue;
+      }
+      const wait = this.lastFetchStartedAt + this.options.unknownKeyRefetchIntervalMs - Date.now();
+      if (wait > 0) {
+        await sleep(wait, undefined, { signal: this.stopping.signal, ref: false }).catch(() => {});
+        continue;
+      }
+      this.counters.unknownKeyRefetches++;
+      await this.refresh();
+      return;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The set
+
+  /** Replaces the whole set with `rules` in one step, counting only what differs. */
+  private replaceAll(rules: RoutingRule[]): Record<RoutingRuleChange, number> {
+    const next = this.index(rules);
+    const previous = this.rules ?? new Map<string, string>();
+    const diff: Record<RoutingRuleChange, number> = { ADD: 0, REMOVE: 0, REPLACE: 0 };
+    for (const [key, sandbox] of next) {
+      const before = previous.get(key);
+      if (before === undefined) diff.ADD++;
+      else if (before !== sandbox) diff.REPLACE++;
+    }
+    for (const key of previous.keys()) if (!next.has(key)) diff.REMOVE++;
+    for (const op of ['ADD', 'REMOVE', 'REPLACE'] as const) this.changes[op] += diff[op];
+    const firstSync = this.rules === undefined;
+    this.rules = next;
+    if (firstSync) {
+      this.options.logger.info(
+        { baseline: this.baseline, rules: next.size, mode: this.mode },
+        'route table synced',
+      );
+      this.wakeSyncWaiters();
+    }
+    return diff;
+  }
+
+  /**
+   * routing key → sandbox, for this baseline. Signadot identifies a rule by baseline and key, so there is
+   * one sandbox per key; should a server send several, the first by name wins, with a warning.
+   */
+  private index(rules: RoutingRule[]): Map<string, string> {
     const byKey = new Map<string, string[]>();
-    let count = 0;
     for (const rule of rules) {
       // The server filters by baseline already; a rule for another workload must never route ours.
       if (!sameWorkload(rule.baseline, this.baseline)) continue;
-      count++;
       const sandboxes = byKey.get(rule.routingKey) ?? [];
       if (!sandboxes.includes(rule.destinationSandbox.name)) sandboxes.push(rule.destinationSandbox.name);
       byKey.set(rule.routingKey, sandboxes);
     }
+    const index = new Map<string, string>();
     for (const [key, sandboxes] of byKey) {
       sandboxes.sort();
       if (sandboxes.length > 1 && !this.warnedConflicts.has(key)) {
@@ -140,15 +339,13 @@ export class RouteTable {
           'several sandboxes fork this workload under one routing key; choosing the first by name',
         );
       }
+      index.set(key, sandboxes[0] as string);
     }
-    const firstSync = this.snapshot === undefined;
-    this.snapshot = byKey;
-    this.ruleCount = count;
-    this.lastSuccessAt = Date.now();
-    if (firstSync) {
-      this.options.logger.info({ baseline: this.baseline, rules: count }, 'route table synced');
-      for (const wake of this.syncWaiters) wake();
-    }
+    return index;
+  }
+
+  private wakeSyncWaiters(): void {
+    for (const wake of this.syncWaiters) wake();
   }
 
   /** Waits until the first successful sync or the timeout; true when synced. */
@@ -169,17 +366,18 @@ export class RouteTable {
     return this.synced;
   }
 
-  /** The owner in the current snapshot, without waiting or fetching; undefined before the first sync. */
+  /** The owner in the current set, without waiting or fetching; undefined before the first sync. */
   peekOwner(key: string | undefined): Owner | undefined {
     if (!key) return BASELINE_OWNER;
-    const sandboxes = this.snapshot?.get(key);
-    if (this.snapshot === undefined) return undefined;
-    return sandboxes?.[0] !== undefined ? { kind: 'sandbox', sandboxName: sandboxes[0] } : BASELINE_OWNER;
+    if (this.rules === undefined) return undefined;
+    const sandboxName = this.rules.get(key);
+    return sandboxName !== undefined ? { kind: 'sandbox', sandboxName } : BASELINE_OWNER;
   }
 
   /**
-   * Who owns `key` for this table's baseline workload. An empty key is always the baseline's. A key no
-   * rule names triggers one rate-limited re-fetch before the answer "baseline".
+   * Who owns `key` for this table's baseline workload. An empty key is always the baseline's. While
+   * watching, the answer comes from the watched set at once. While polling, a key no rule names waits for
+   * a fetch newer than the question (rate-limited, see the class comment) before the answer "baseline".
    * @throws RouteTableNotSyncedError when the table has not synced within `firstSyncTimeoutMs`
    */
   async ownerOf(key: string | undefined): Promise<Owner> {
@@ -188,26 +386,27 @@ export class RouteTable {
       const started = Date.now();
       if (!(await this.waitForFirstSync())) throw new RouteTableNotSyncedError(Date.now() - started);
     }
-    let owner = this.peekOwner(key) as Owner;
-    if (owner.kind === 'baseline') {
-      if (this.inflight) {
-        await this.inflight;
-      } else if (Date.now() - this.lastFetchStartedAt >= this.options.unknownKeyRefetchIntervalMs) {
-        this.counters.unknownKeyRefetches++;
-        await this.refresh();
-      }
-      owner = this.peekOwner(key) as Owner;
-    }
-    return owner;
+    const known = () => this.rules?.has(key) === true;
+    if (!known() && this.mode === 'polling') await this.fetchNewerThanNow(known);
+    return this.peekOwner(key) as Owner;
   }
 
   stats(): RouteTableStats {
+    const age =
+      this.rules === undefined
+        ? undefined
+        : this.watchLive
+          ? 0
+          : Date.now() - (this.confirmedAt ?? Date.now());
     return {
+      mode: this.mode,
       synced: this.synced,
-      snapshotAgeMs: this.lastSuccessAt === undefined ? undefined : Date.now() - this.lastSuccessAt,
-      rules: this.ruleCount,
-      keys: this.snapshot?.size ?? 0,
+      snapshotAgeMs: age,
+      rules: this.rules?.size ?? 0,
+      keys: this.rules?.size ?? 0,
       ...this.counters,
+      watchConnected: this.watchLive,
+      changesApplied: { ...this.changes },
       lastError: this.lastError,
     };
   }

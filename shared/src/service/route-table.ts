@@ -2,6 +2,7 @@ import type { RouteserverConfig, SignadotIdentityConfig } from '../config';
 import {
   type InstanceIdentity,
   RouteserverClient,
+  RouteserverWatchClient,
   RouteTable,
   type RoutingLogger,
   type WorkloadRef,
@@ -19,14 +20,30 @@ export function instanceIdentity(signadot: SignadotIdentityConfig): InstanceIden
   };
 }
 
-/** A started route table for `baseline` from the routeserver settings. */
+/** Reconnect delays of the watch: Luby sequence of 1 s steps up to 30 s, as Signadot's Go client. */
+const WATCH_RECONNECT = { reconnectBaseMs: 1000, reconnectMaxMs: 30_000 } as const;
+
+/**
+ * A started route table for `baseline` from the routeserver settings: it watches the gRPC address when
+ * one is set (HTTP polling as the fallback), else it polls.
+ */
 export function startRouteTable(
   config: RouteserverConfig,
   baseline: WorkloadRef,
   logger?: RoutingLogger,
 ): RouteTable {
+  const watch = config.grpcAddress
+    ? new RouteserverWatchClient({
+        address: config.grpcAddress,
+        connectTimeoutMs: config.requestTimeoutMs,
+        syncTimeoutMs: config.firstSyncTimeoutMs,
+        ...WATCH_RECONNECT,
+        logger,
+      })
+    : undefined;
   return new RouteTable({
     client: new RouteserverClient({ url: config.url, requestTimeoutMs: config.requestTimeoutMs }),
+    watch,
     baseline,
     refreshIntervalMs: config.refreshIntervalMs,
     unknownKeyRefetchIntervalMs: config.unknownKeyRefetchIntervalMs,

@@ -45,6 +45,7 @@ const workerEnv = {
   TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS,
   TEMPORAL_TASK_QUEUE: SHARED_QUEUE,
   SIGNADOT_ROUTESERVER_URL: env.SIGNADOT_ROUTESERVER_URL,
+  SIGNADOT_ROUTESERVER_GRPC_ADDRESS: env.SIGNADOT_ROUTESERVER_GRPC_ADDRESS,
   ROUTESERVER_REFRESH_INTERVAL_MS: '200',
   ROUTESERVER_UNKNOWN_KEY_REFETCH_INTERVAL_MS: '100',
   WORKER_SHUTDOWN_GRACE_MS: String(GRACE_MS),
@@ -109,6 +110,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     doorRoutes = startRouteTable(
       {
         url: env.SIGNADOT_ROUTESERVER_URL,
+        grpcAddress: env.SIGNADOT_ROUTESERVER_GRPC_ADDRESS,
         refreshIntervalMs: 200,
         requestTimeoutMs: 1000,
         firstSyncTimeoutMs: 10_000,

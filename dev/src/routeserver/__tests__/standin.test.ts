@@ -98,7 +98,12 @@ describe('GET /api/v1/workloads/routing-rules', () => {
 
     const set = await put(url, '/admin/behaviour', { emptyRoutingRules: 'empty-array' });
     assert.equal(set.status, 200);
-    assert.deepEqual(set.json, { emptyRoutingRules: 'empty-array', delayMs: 0, respondWith: 'rules' });
+    assert.deepEqual(set.json, {
+      emptyRoutingRules: 'empty-array',
+      delayMs: 0,
+      respondWith: 'rules',
+      grpc: 'serve',
+    });
     assert.equal((await getRules(url)).text, '{"routingRules":[]}');
 
     // Also when rules exist but the filter matches none.
@@ -121,11 +126,12 @@ describe('route groups', () => {
     });
     assert.equal(created.status, 201);
     assert.deepEqual(created.json, { name: 'team', routingKey: 'kg', sandboxes: ['alpha', 'beta', 'ghost'] });
+    // A rule is identified by baseline and key: alpha and beta both fork the worker, alpha (first by
+    // name) keeps that rule.
     assert.deepEqual(ruleTexts(await getRules(url, { routingKey: 'kg' })), [
       'kg → alpha @ Deployment/local/ingress',
       'kg → alpha @ Deployment/local/worker',
       'kg → beta @ ArgoRollout/other/worker',
-      'kg → beta @ Deployment/local/worker',
     ]);
     // The sandboxes' own keys still route too; the group adds rules, it does not move them.
     assert.deepEqual(
@@ -144,12 +150,24 @@ describe('route groups', () => {
       'kg → alpha @ Deployment/local/worker',
     ]);
     assert.equal(
-      (await put(url, '/admin/sandboxes/ghost', { routingKey: 'kh', forks: [ingress] })).status,
+      (await put(url, '/admin/sandboxes/ghost', { routingKey: 'kh', forks: [rollout] })).status,
       201,
     );
-    assert.deepEqual(ruleTexts(await getRules(url, { routingKey: 'kg', baselineName: 'ingress' })), [
+    assert.deepEqual(ruleTexts(await getRules(url, { routingKey: 'kg' })), [
       'kg → alpha @ Deployment/local/ingress',
-      'kg → ghost @ Deployment/local/ingress',
+      'kg → alpha @ Deployment/local/worker',
+      'kg → ghost @ ArgoRollout/other/worker',
+    ]);
+    // Once alpha is gone, the member next by name that forks the same workload takes its rules.
+    assert.equal((await call(url, 'DELETE', '/admin/sandboxes/alpha')).status, 204);
+    assert.equal(
+      (await put(url, '/admin/sandboxes/beta', { routingKey: 'kb', forks: [worker, ingress] })).status,
+      201,
+    );
+    assert.deepEqual(ruleTexts(await getRules(url, { routingKey: 'kg' })), [
+      'kg → beta @ Deployment/local/ingress',
+      'kg → beta @ Deployment/local/worker',
+      'kg → ghost @ ArgoRollout/other/worker',
     ]);
     // The group keeps listing the deleted member.
     const state = (await call(url, 'GET', '/admin/state')).json as InitialState;
@@ -194,7 +212,7 @@ describe('admin: sandboxes', () => {
     assert.deepEqual(state.json, {
       sandboxes: { alpha: { routingKey: 'k-new', forks: [rollout] } },
       routeGroups: {},
-      behaviour: { emptyRoutingRules: 'omit', delayMs: 0, respondWith: 'rules' },
+      behaviour: { emptyRoutingRules: 'omit', delayMs: 0, respondWith: 'rules', grpc: 'serve' },
     });
 
     assert.equal((await call(url, 'DELETE', '/admin/sandboxes/alpha')).status, 204);
@@ -314,7 +332,7 @@ describe('admin: sandboxes', () => {
     assert.deepEqual((await call(url, 'GET', '/admin/state')).json, {
       sandboxes: {},
       routeGroups: {},
-      behaviour: { emptyRoutingRules: 'omit', delayMs: 0, respondWith: 'rules' },
+      behaviour: { emptyRoutingRules: 'omit', delayMs: 0, respondWith: 'rules', grpc: 'serve' },
     });
   });
 });
@@ -342,7 +360,7 @@ describe('admin: behaviour, counter, reset', () => {
     const url = await startStandIn(t, { initialState: TWO_SANDBOXES });
     const delayMs = 300;
     const set = await put(url, '/admin/behaviour', { delayMs });
-    assert.deepEqual(set.json, { emptyRoutingRules: 'omit', delayMs, respondWith: 'rules' });
+    assert.deepEqual(set.json, { emptyRoutingRules: 'omit', delayMs, respondWith: 'rules', grpc: 'serve' });
     const started = performance.now();
     const reply = await getRules(url);
     const elapsed = performance.now() - started;
@@ -372,18 +390,24 @@ describe('admin: behaviour, counter, reset', () => {
 
   test('the request counter counts routing-rules requests and resets', async (t) => {
     const url = await startStandIn(t);
-    const count = async (): Promise<unknown> => (await call(url, 'GET', '/admin/requests')).json;
-    assert.deepEqual(await count(), { routingRules: 0 });
+    const count = async (): Promise<unknown> =>
+      ((await call(url, 'GET', '/admin/requests')).json as { routingRules: number }).routingRules;
+    assert.deepEqual((await call(url, 'GET', '/admin/requests')).json, {
+      routingRules: 0,
+      getWorkloadRoutingRules: 0,
+      watchWorkloadRoutingRules: 0,
+      activeWatches: 0,
+    });
     await getRules(url);
     await getRules(url, { routingKey: 'x' });
     await put(url, '/admin/behaviour', { respondWith: 'http-500' });
     await getRules(url);
     await call(url, 'GET', '/admin/state'); // admin calls are not counted
-    assert.deepEqual(await count(), { routingRules: 3 });
+    assert.equal(await count(), 3);
     assert.equal((await call(url, 'DELETE', '/admin/requests')).status, 204);
-    assert.deepEqual(await count(), { routingRules: 0 });
+    assert.equal(await count(), 0);
     await getRules(url);
-    assert.deepEqual(await count(), { routingRules: 1 });
+    assert.equal(await count(), 1);
   });
 
   test('reset empties the state and restores the default behaviour', async (t) => {
@@ -398,7 +422,7 @@ describe('admin: behaviour, counter, reset', () => {
     assert.deepEqual((await call(url, 'GET', '/admin/state')).json, {
       sandboxes: {},
       routeGroups: {},
-      behaviour: { emptyRoutingRules: 'omit', delayMs: 0, respondWith: 'rules' },
+      behaviour: { emptyRoutingRules: 'omit', delayMs: 0, respondWith: 'rules', grpc: 'serve' },
     });
     const reply = await getRules(url);
     assert.equal(reply.status, 200);
@@ -431,7 +455,12 @@ describe('state file', () => {
 
     const url = await startStandIn(t, { initialState: loadStateFile(EXAMPLE_STATE) });
     const rules = ruleTexts(await getRules(url, { baselineNamespace: 'local', baselineName: 'worker' }));
-    assert.equal(rules.length, 4); // two sandboxes fork the worker, and the group has both
+    // Two sandboxes fork the worker, and the group has both: its rule goes to the first by name.
+    assert.deepEqual(rules, [
+      'alicekey0001 → alice-worker @ Deployment/local/worker',
+      'bobkey000002 → bob-pipeline @ Deployment/local/worker',
+      'teamkey00003 → alice-worker @ Deployment/local/worker',
+    ]);
     assert.equal(ruleTexts(await getRules(url, { baselineName: 'ingress' })).length, 2);
   });
 
@@ -474,7 +503,9 @@ describe('state file', () => {
 describe('CLI (main.js)', () => {
   test('serves on the given port with a state file and exits 0 on SIGTERM', { timeout: 20_000 }, async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN_JS, '--port', String(port), '--state-file', EXAMPLE_STATE], {
+    const grpcPort = await freePort();
+    const args = ['--port', String(port), '--grpc-port', String(grpcPort), '--state-file', EXAMPLE_STATE];
+    const child = spawn(process.execPath, [MAIN_JS, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const { output, done } = collect(child);
@@ -484,8 +515,10 @@ describe('CLI (main.js)', () => {
         'the stand-in to answer',
         async () => (await call(url, 'GET', '/admin/state')).status === 200,
       );
-      assert.equal(ruleTexts(await getRules(url)).length, 6);
-      await waitUntil('the start-up line', async () => output().includes(`listening on ${url}`));
+      assert.equal(ruleTexts(await getRules(url)).length, 5);
+      await waitUntil('the start-up line', async () =>
+        output().includes(`listening on ${url} (gRPC on 127.0.0.1:${grpcPort})`),
+      );
     } finally {
       child.kill('SIGTERM');
     }
@@ -495,15 +528,19 @@ describe('CLI (main.js)', () => {
   });
 
   test('invalid options exit with code 2 and a message', { timeout: 20_000 }, async () => {
-    const badPort = await collect(spawn(process.execPath, [MAIN_JS, '--port', 'http'])).done;
+    const badPort = await collect(spawn(process.execPath, [MAIN_JS, '--port', 'http', '--grpc-port', '0']))
+      .done;
     assert.equal(badPort.code, 2);
     assert.match(badPort.stderr, /--port/);
-    const unknown = await collect(spawn(process.execPath, [MAIN_JS, '--port', '0', '--colour'])).done;
+    const unknown = await collect(
+      spawn(process.execPath, [MAIN_JS, '--port', '0', '--grpc-port', '0', '--colour']),
+    ).done;
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--colour/);
     const missing = join(tmpdir(), 'no-such-routeserver-state.yaml');
-    const badFile = await collect(spawn(process.execPath, [MAIN_JS, '--port', '0', '--state-file', missing]))
-      .done;
+    const badFile = await collect(
+      spawn(process.execPath, [MAIN_JS, '--port', '0', '--grpc-port', '0', '--state-file', missing]),
+    ).done;
     assert.equal(badFile.code, 2);
     assert.ok(badFile.stderr.includes(missing), badFile.stderr);
   });

@@ -67,6 +67,18 @@ describe('route table against the routeserver stand-in', () => {
     assert.deepEqual(await routes.ownerOf('k-ingress-only'), { kind: 'baseline' });
   });
 
+  it('never answers an unknown key from a snapshot older than the question (polling)', async () => {
+    const server = await standIn();
+    // A wide rate-limit window and no periodic refresh: the sandbox appears inside the window.
+    const routes = table(server.url, { refreshIntervalMs: 600_000, unknownKeyRefetchIntervalMs: 1500 });
+    assert.ok(await routes.waitForFirstSync());
+    await server.putSandbox('sandbox-a', 'k-created-in-window', [WORKER]);
+    assert.deepEqual(await routes.ownerOf('k-created-in-window'), {
+      kind: 'sandbox',
+      sandboxName: 'sandbox-a',
+    });
+  });
+
   it('answers empty responses with and without routingRules as "no rules"', async () => {
     const server = await standIn();
     const routes = table(server.url, { refreshIntervalMs: 60_000 });
@@ -78,31 +90,46 @@ describe('route table against the routeserver stand-in', () => {
     assert.deepEqual(await routes.ownerOf('anything'), { kind: 'baseline' });
   });
 
-  it('rate-limits re-fetches triggered by unknown keys, yet finds a new key on demand', async () => {
+  it('rate-limits unknown-key re-fetches under a flood; concurrent lookups share one fetch', async () => {
     const server = await standIn();
+    const intervalMs = 300;
     // No periodic refresh during the test: every request counted below is an on-demand one.
-    const routes = table(server.url, { refreshIntervalMs: 600_000, unknownKeyRefetchIntervalMs: 60_000 });
+    const routes = table(server.url, { refreshIntervalMs: 600_000, unknownKeyRefetchIntervalMs: intervalMs });
     assert.ok(await routes.waitForFirstSync());
     await server.admin('DELETE', '/admin/requests');
     const burst = Array.from({ length: 200 }, (_, i) => `unknown-${i}`);
     const owners = await Promise.all(burst.map((key) => routes.ownerOf(key)));
     assert.ok(owners.every((o) => o.kind === 'baseline'));
-    for (const key of burst) await routes.ownerOf(key);
-    assert.equal(
-      await server.routingRuleRequests(),
-      0,
-      'within the window after the sync, no re-fetch at all',
-    );
+    assert.equal(await server.routingRuleRequests(), 1, '200 concurrent unknown keys share one fetch');
 
-    const eager = table(server.url, { refreshIntervalMs: 600_000, unknownKeyRefetchIntervalMs: 1 });
-    assert.ok(await eager.waitForFirstSync());
-    await server.putSandbox('sandbox-a', 'k-brand-new', [WORKER]);
+    // 20 callers looking up unknown keys back to back for 1.5 s.
     await server.admin('DELETE', '/admin/requests');
-    assert.deepEqual(await eager.ownerOf('k-brand-new'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
-    const onDemand = await server.routingRuleRequests();
-    assert.equal(onDemand, 1, `exactly one on-demand fetch found the new key (saw ${onDemand})`);
-    await Promise.all(burst.map((key) => eager.ownerOf(key)));
-    assert.ok((await server.routingRuleRequests()) <= 2, 'a concurrent burst shares one in-flight fetch');
+    const started = Date.now();
+    let lookups = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, caller) => {
+        while (Date.now() - started < 1500) await routes.ownerOf(`flood-${caller}-${lookups++}`);
+      }),
+    );
+    const elapsed = Date.now() - started;
+    const requests = await server.routingRuleRequests();
+    assert.ok(
+      requests <= Math.ceil(elapsed / intervalMs) + 1,
+      `${requests} fetches in ${elapsed} ms: more than one per ${intervalMs} ms`,
+    );
+    assert.ok(lookups >= 20 * requests - 20, `${lookups} lookups, ${requests} fetches: lookups share fetches`);
+    assert.equal(routes.stats().unknownKeyRefetches, requests + 1);
+  });
+
+  it('finds a sandbox created just before its first lookup, every time (polling, 20 rounds)', async () => {
+    const server = await standIn();
+    const routes = table(server.url, { refreshIntervalMs: 2000, unknownKeyRefetchIntervalMs: 500 });
+    assert.ok(await routes.waitForFirstSync());
+    for (let round = 0; round < 20; round++) {
+      const key = `k-fresh-${round}`;
+      await server.putSandbox(`fresh-${round}`, key, [WORKER]);
+      assert.deepEqual(await routes.ownerOf(key), { kind: 'sandbox', sandboxName: `fresh-${round}` }, key);
+    }
   });
 
   it('serves the last snapshot while the routeserver is down, and recovers when it is back', async () => {
