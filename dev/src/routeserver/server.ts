@@ -102,6 +102,10 @@ export async function createRouteserverStandIn(
   const noGrpcCalls: GrpcCounters = { getWorkloadRoutingRules: 0, watchWorkloadRoutingRules: 0 };
   app.addHook('preClose', (done) => {
     closing.abort();
+    done();
+  });
+  // After HTTP has stopped: a client whose stream breaks finds neither API, as when a server goes down.
+  app.addHook('onClose', (_app, done) => {
     grpc?.close();
     done();
   });

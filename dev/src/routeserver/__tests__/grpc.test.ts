@@ -142,7 +142,10 @@ class Watcher {
     }
     if (!this.synced && op.op !== 'ADD') fail('not an ADD before SYNCED');
     const rule = op.route;
-    if (!rule?.baseline || !rule.destination_sandbox) return fail('an op without a rule');
+    if (!rule?.baseline || !rule.destination_sandbox) {
+      fail('an op without a rule');
+      return;
+    }
     const { kind, namespace, name } = rule.baseline;
     const identity = `${kind}/${namespace}/${name}#${rule.routing_key}`;
     const present = this.set.has(identity);

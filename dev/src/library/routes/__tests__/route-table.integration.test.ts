@@ -117,7 +117,10 @@ describe('route table against the routeserver stand-in', () => {
       requests <= Math.ceil(elapsed / intervalMs) + 1,
       `${requests} fetches in ${elapsed} ms: more than one per ${intervalMs} ms`,
     );
-    assert.ok(lookups >= 20 * requests - 20, `${lookups} lookups, ${requests} fetches: lookups share fetches`);
+    assert.ok(
+      lookups >= 20 * requests - 20,
+      `${lookups} lookups, ${requests} fetches: lookups share fetches`,
+    );
     assert.equal(routes.stats().unknownKeyRefetches, requests + 1);
   });
 
