@@ -1,5 +1,5 @@
 /**
- * Delays between reconnect attempts following the Luby sequence (1, 1, 2, 1, 1, 2, 4, 1, 1, 2, 4, 8, …)
+ * Delays between reconnect attempts following the Luby sequence (1, 1, 2, 1, 1, 2, 4, 1, 1, 2, 1, 1, 2, 4, 8, …)
  * times a base step, capped, with jitter — the policy of Signadot's Go watch client. Unlike plain
  * exponential backoff it keeps coming back to short delays, so a routeserver that returns after an
  * outage of unpredictable length is found again soon, while the average rate of attempts still falls.
@@ -27,7 +27,6 @@ export class LubyBackoff {
   /** The next term of the Luby sequence (reluctant doubling, Knuth TAOCP 7.2.2.2). */
   private nextTerm(): number {
     const term = 2 ** this.exponent;
-    // `turns` counts completed runs; a run ends when its next power of two would exceed its lowest set bit.
     if ((this.turns & term) === 0) {
       this.exponent = 0;
       this.turns++;

@@ -280,7 +280,8 @@ export class RouteTable {
       }
       const wait = this.lastFetchStartedAt + this.options.unknownKeyRefetchIntervalMs - Date.now();
       if (wait > 0) {
-        await sleep(wait, undefined, { signal: this.stopping.signal, ref: false }).catch(() => {});
+        // Keeps the process alive: a decision is waiting on it (for at most the refetch interval).
+        await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => {});
         continue;
       }
       this.counters.unknownKeyRefetches++;

@@ -10,36 +10,91 @@ export function createRegistry(labels: Record<string, string>): Registry {
   return registry;
 }
 
-/** Exposes route tables' ages and counters, read at scrape time, labelled by table name. */
+type Stats = ReturnType<RouteTable['stats']>;
+
+/**
+ * Exposes route tables' mode, staleness and counters, read at scrape time, labelled by table name.
+ * Counters are Prometheus counters (`_total`); units are in the names.
+ */
 export function registerRouteTableMetrics(
   registry: Registry,
   tables: Readonly<Record<string, RouteTable>>,
 ): void {
-  const gauge = (name: string, help: string, value: (stats: ReturnType<RouteTable['stats']>) => number) =>
+  const each = (visit: (table: string, stats: Stats) => void) => {
+    for (const [table, routes] of Object.entries(tables)) visit(table, routes.stats());
+  };
+  const gauge = (name: string, help: string, value: (stats: Stats) => number) =>
     new Gauge({
       name,
       help,
       labelNames: ['table'],
       registers: [registry],
       collect() {
-        for (const [table, routes] of Object.entries(tables)) this.set({ table }, value(routes.stats()));
+        each((table, stats) => this.set({ table }, value(stats)));
+      },
+    });
+  // The table keeps the totals; a scrape copies them (reset + inc, since a counter cannot be set).
+  const counter = (name: string, help: string, value: (stats: Stats) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['table'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        each((table, stats) => this.inc({ table }, value(stats)));
       },
     });
   gauge(
     'sandbox_routing_route_table_age_seconds',
-    'Age of the last successfully fetched routing rules (-1 before the first sync).',
+    'Staleness of the routing rules: 0 while a watch stream is synced, else seconds since they were last ' +
+      'known current (last successful fetch, or the stream break); -1 before the first sync.',
     (s) => (s.snapshotAgeMs === undefined ? -1 : s.snapshotAgeMs / 1000),
   );
-  gauge('sandbox_routing_route_table_rules', 'Routing rules in the current snapshot.', (s) => s.rules);
-  gauge('sandbox_routing_routeserver_fetches_total', 'Routeserver requests made.', (s) => s.fetches);
-  gauge(
+  gauge('sandbox_routing_route_table_rules', 'Routing rules in the current set.', (s) => s.rules);
+  new Gauge({
+    name: 'sandbox_routing_route_table_mode',
+    help: 'How the route table gets its rules: 1 for the current mode (watch or polling), 0 for the other.',
+    labelNames: ['table', 'mode'],
+    registers: [registry],
+    collect() {
+      each((table, stats) => {
+        for (const mode of ['watch', 'polling'] as const)
+          this.set({ table, mode }, stats.mode === mode ? 1 : 0);
+      });
+    },
+  });
+  gauge('sandbox_routing_route_table_watch_connected', '1 while a watch stream is synced, else 0.', (s) =>
+    s.watchConnected ? 1 : 0,
+  );
+  counter(
+    'sandbox_routing_route_table_watch_reconnects_total',
+    'Watch attempts started after a stream ended or an attempt failed.',
+    (s) => s.watchReconnects,
+  );
+  new Counter({
+    name: 'sandbox_routing_route_table_changes_total',
+    help: 'Changes applied to the routing rules (watch ops, resync differences, polled differences), by op.',
+    labelNames: ['table', 'op'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      each((table, stats) => {
+        for (const [op, count] of Object.entries(stats.changesApplied)) {
+          this.inc({ table, op: op.toLowerCase() }, count);
+        }
+      });
+    },
+  });
+  counter('sandbox_routing_routeserver_fetches_total', 'Routeserver HTTP requests made.', (s) => s.fetches);
+  counter(
     'sandbox_routing_routeserver_fetch_errors_total',
-    'Routeserver requests that failed.',
+    'Routeserver HTTP requests that failed.',
     (s) => s.fetchErrors,
   );
-  gauge(
+  counter(
     'sandbox_routing_unknown_key_refetches_total',
-    'Routeserver requests triggered by an unknown routing key.',
+    'Routeserver HTTP requests triggered by an unknown routing key (polling only).',
     (s) => s.unknownKeyRefetches,
   );
 }

@@ -90,6 +90,8 @@ describe('configuration', () => {
     ['TEMPORAL_TLS', 'maybe', 'temporal.tls'],
     ['SIGNADOT_ROUTESERVER_URL', 'routeserver.signadot.svc:7778', 'routeserver.url'],
     ['SIGNADOT_ROUTESERVER_URL', 'ftp://routeserver', 'routeserver.url'],
+    ['SIGNADOT_ROUTESERVER_GRPC_ADDRESS', 'http://routeserver:7777', 'routeserver.grpcAddress'],
+    ['SIGNADOT_ROUTESERVER_GRPC_ADDRESS', 'routeserver', 'routeserver.grpcAddress'],
     ['ROUTESERVER_REFRESH_INTERVAL_MS', '0', 'routeserver.refreshIntervalMs'],
     ['ROUTESERVER_REQUEST_TIMEOUT_MS', 'soon', 'routeserver.requestTimeoutMs'],
     ['ROUTESERVER_FIRST_SYNC_TIMEOUT_MS', '-5', 'routeserver.firstSyncTimeoutMs'],
