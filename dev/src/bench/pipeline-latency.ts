@@ -5,17 +5,13 @@ import { Partitioners } from 'kafkajs';
 import { Pipeline } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
 import { down, isUp, up } from '../stack/stack';
+import { percentile } from './route-defaults';
 
 /**
  * Benchmark: end-to-end latency (publish → workflow completed) for baseline and sandbox events at a
  * modest, paced rate, with every service a real process on the local stack. Prints percentiles and
  * how many events ran anywhere but their owner; asserts nothing.
  */
-function percentile(sorted: number[], p: number): number {
-  return (
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-  );
-}
 
 async function main(options: { rate: number; seconds: number }): Promise<void> {
   const startedStack = !isUp();

@@ -1,24 +1,34 @@
-import { loadConfig, routeserverSchema } from '@sandbox-routing/shared';
+import { loadConfig, type RouteTableMode, routeserverSchema } from '@sandbox-routing/shared';
 import { Command } from 'commander';
 import { createRouteserverStandIn } from '../routeserver/server';
 import { defaultRouteTable } from './route-defaults';
 
 /**
  * Benchmark: how many routeserver requests one route table makes per minute, at idle and during a
- * burst of lookups of unknown keys, with the services' default settings. Prints numbers; asserts nothing.
+ * burst of lookups of unknown keys, with the services' default settings, watching and polling. Prints
+ * numbers; asserts nothing.
  */
 async function main(options: { seconds: number; rate: number }): Promise<void> {
-  const standIn = await createRouteserverStandIn({ host: '127.0.0.1', port: 0 });
+  for (const mode of ['watch', 'polling'] as const) await measure(mode, options);
+}
+
+async function measure(mode: RouteTableMode, options: { seconds: number; rate: number }): Promise<void> {
+  const standIn = await createRouteserverStandIn({ host: '127.0.0.1', port: 0, grpcPort: 0 });
   const baseline = { kind: 'Deployment', namespace: 'local', name: 'worker' };
   await fetch(`${standIn.url}/admin/sandboxes/pr-1`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ routingKey: 'ltj9s8scupb86', forks: [baseline] }),
   });
-  const table = defaultRouteTable(standIn.url, baseline);
+  const table = defaultRouteTable(standIn, baseline, mode);
   await table.waitForFirstSync();
-  const requests = async () =>
-    ((await (await fetch(`${standIn.url}/admin/requests`)).json()) as { routingRules: number }).routingRules;
+  const requests = async () => {
+    const counts = (await (await fetch(`${standIn.url}/admin/requests`)).json()) as {
+      routingRules: number;
+      watchWorkloadRoutingRules: number;
+    };
+    return counts.routingRules + counts.watchWorkloadRoutingRules;
+  };
   const phase = async (name: string, load: (stop: () => boolean) => Promise<number>) => {
     await fetch(`${standIn.url}/admin/requests`, { method: 'DELETE' });
     const started = Date.now();
@@ -27,12 +37,14 @@ async function main(options: { seconds: number; rate: number }): Promise<void> {
     const elapsedMin = (Date.now() - started) / 60_000;
     const count = await requests();
     console.log(
-      `${name.padEnd(22)} ${(count / elapsedMin).toFixed(1).padStart(7)} requests/min  (${count} requests, ${lookups} lookups in ${(elapsedMin * 60).toFixed(1)} s)`,
+      `  ${name.padEnd(22)} ${(count / elapsedMin).toFixed(1).padStart(7)} requests/min  (${count} requests or new streams, ${lookups} lookups in ${(elapsedMin * 60).toFixed(1)} s)`,
     );
   };
   const defaults = loadConfig({ routeserver: routeserverSchema() }, { env: {} }).routeserver;
   console.log(
-    `route table, defaults: refresh ${defaults.refreshIntervalMs} ms, unknown-key refetch at most every ${defaults.unknownKeyRefetchIntervalMs} ms; ${options.seconds} s per phase`,
+    mode === 'watch'
+      ? `route table watching (gRPC), defaults; ${options.seconds} s per phase`
+      : `route table polling (HTTP), defaults: refresh ${defaults.refreshIntervalMs} ms, unknown-key refetch at most every ${defaults.unknownKeyRefetchIntervalMs} ms; ${options.seconds} s per phase`,
   );
   await phase('idle', async (stop) => {
     while (!stop()) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -50,7 +62,7 @@ async function main(options: { seconds: number; rate: number }): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     console.log(
-      `  mean wait of a batch of unknown-key lookups: ${(latencyTotal / (lookups / Math.max(1, Math.round(options.rate / 20)))).toFixed(2)} ms`,
+      `    mean wait of a batch of unknown-key lookups: ${(latencyTotal / (lookups / Math.max(1, Math.round(options.rate / 20)))).toFixed(2)} ms`,
     );
     return lookups;
   });

@@ -11,7 +11,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { Command } from 'commander';
 import { createRouteserverStandIn } from '../routeserver/server';
 import { down, isUp, up } from '../stack/stack';
-import { defaultRouteTable } from './route-defaults';
+import { defaultRouteTable, percentile } from './route-defaults';
 
 /**
  * Benchmark: start-to-completion time of a one-activity workflow on three paths, with a baseline and a
@@ -19,17 +19,12 @@ import { defaultRouteTable } from './route-defaults';
  * and a sandbox key started on the shared queue by a plain client (first-task redirect by
  * continue-as-new). Also counts work that ran on the wrong worker. Prints numbers; asserts nothing.
  */
-function percentile(sorted: number[], p: number): number {
-  return (
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-  );
-}
 
 async function main(options: { count: number }): Promise<void> {
   const startedStack = !isUp();
   const stack = await up();
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const standIn = await createRouteserverStandIn({ host: '127.0.0.1', port: 0 });
+  const standIn = await createRouteserverStandIn({ host: '127.0.0.1', port: 0, grpcPort: 0 });
   const baseline = { kind: 'Deployment', namespace: 'local', name: 'worker' };
   const key = 'benchpath0key';
   await fetch(`${standIn.url}/admin/sandboxes/pr-bench`, {
@@ -37,7 +32,7 @@ async function main(options: { count: number }): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ routingKey: key, forks: [baseline] }),
   });
-  const table = () => defaultRouteTable(standIn.url, baseline);
+  const table = () => defaultRouteTable(standIn, baseline);
   const sharedQueue = `bench-${randomUUID().slice(0, 8)}`;
   const tables = [table(), table(), table()];
   const native = await NativeConnection.connect({ address: stack.TEMPORAL_ADDRESS });

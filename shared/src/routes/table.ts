@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RoutingRulesFilter, RoutingRulesSource } from './client';
 import { RouteTableNotSyncedError } from './errors';
 import { type RoutingLogger, silentLogger } from './logger';
@@ -78,12 +77,15 @@ export class RouteTable {
   private mode: RouteTableMode;
   private started = false;
   private stopped = false;
-  private readonly stopping = new AbortController();
   // Polling
   private pollTimer: NodeJS.Timeout | undefined;
   private inflight: Promise<void> | undefined;
   private fetchesStarted = 0;
   private lastFetchStartedAt = Number.NEGATIVE_INFINITY;
+  /** The moment the next unknown-key refetch may start, shared by every key waiting for it. */
+  private refetchAllowed:
+    | { at: number; reached: Promise<void>; wake: () => void; timer: NodeJS.Timeout }
+    | undefined;
   private failing = false;
   // Watch
   private watch: RoutingRulesWatch | undefined;
@@ -121,7 +123,10 @@ export class RouteTable {
   /** Stops watching and refreshing, and waits for a fetch in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.stopping.abort();
+    if (this.refetchAllowed) {
+      clearTimeout(this.refetchAllowed.timer);
+      this.refetchAllowed.wake();
+    }
     this.watch?.stop();
     this.stopPolling();
     await this.inflight;
@@ -278,16 +283,31 @@ export class RouteTable {
         await this.inflight; // started before the question: it may predate the sandbox
         continue;
       }
-      const wait = this.lastFetchStartedAt + this.options.unknownKeyRefetchIntervalMs - Date.now();
-      if (wait > 0) {
-        // Keeps the process alive: a decision is waiting on it (for at most the refetch interval).
-        await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => {});
+      const allowedAt = this.lastFetchStartedAt + this.options.unknownKeyRefetchIntervalMs;
+      if (allowedAt > Date.now()) {
+        await this.reached(allowedAt);
         continue;
       }
       this.counters.unknownKeyRefetches++;
       await this.refresh();
       return;
     }
+  }
+
+  /**
+   * Resolves at `at` (or on stop). One timer for all keys waiting for the same moment; it keeps the
+   * process alive, since a decision waits on it (for at most the refetch interval).
+   */
+  private reached(at: number): Promise<void> {
+    if (this.refetchAllowed?.at !== at) {
+      let wake = () => {};
+      const reached = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const timer = setTimeout(wake, at - Date.now());
+      this.refetchAllowed = { at, reached, wake, timer };
+    }
+    return this.refetchAllowed.reached;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ const ROOT = path.resolve(__dirname, '../../../..');
 /** The namespace the dev overlay deploys to (and the Signadot specs fork in). */
 const NAMESPACE = 'sandbox-routing';
 const ROUTESERVER_URL = 'http://routeserver.signadot.svc:7778';
+const ROUTESERVER_GRPC_ADDRESS = 'routeserver.signadot.svc:7777';
 
 interface ServiceExpectation {
   name: 'ingress' | 'worker';
@@ -233,6 +234,7 @@ describe('kubernetes manifests', () => {
           );
           assert.equal(env.get('SIGNADOT_BASELINE_NAMESPACE')?.value, undefined);
           assert.equal(value('SIGNADOT_ROUTESERVER_URL'), ROUTESERVER_URL);
+          assert.equal(value('SIGNADOT_ROUTESERVER_GRPC_ADDRESS'), ROUTESERVER_GRPC_ADDRESS, 'push updates');
           assert.ok(
             !env.has('SIGNADOT_SANDBOX_NAME'),
             'SIGNADOT_SANDBOX_NAME must not be set: Signadot injects it into forks only',
