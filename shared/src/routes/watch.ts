@@ -117,16 +117,19 @@ export class RouteserverWatchClient implements RoutingRulesWatchSource {
 
 /**
  * Calls `done()` once the channel is connected, or `done(problem)` as soon as connecting failed
- * (refused, no such host) or the deadline passed. `waitForReady` alone would wait out the deadline
+ * (refused, no such host) or `timeoutMs` passed. `waitForReady` alone would wait out the deadline
  * even after a refused connection.
  */
-function whenConnected(client: GrpcClient, deadline: number, done: (problem?: string) => void): void {
+function whenConnected(client: GrpcClient, timeoutMs: number, done: (problem?: string) => void): void {
   const channel = client.getChannel();
+  const deadline = Date.now() + timeoutMs;
   const check = () => {
     const state = channel.getConnectivityState(true);
     if (state === connectivityState.READY) return done();
     if (state === connectivityState.TRANSIENT_FAILURE) return done('connection failed');
-    channel.watchConnectivityState(state, deadline, (error) => (error ? done('connect timeout') : check()));
+    channel.watchConnectivityState(state, deadline, (error) =>
+      error ? done(`not connected within ${timeoutMs} ms`) : check(),
+    );
   };
   check();
 }
@@ -169,10 +172,10 @@ class GrpcRulesWatch implements RoutingRulesWatch {
       'grpc.use_local_subchannel_pool': 1,
     });
     this.client = client;
-    whenConnected(client, Date.now() + this.options.connectTimeoutMs, (problem) => {
+    whenConnected(client, this.options.connectTimeoutMs, (problem) => {
       if (this.stopped) return;
       if (problem) {
-        const reason = `routeserver gRPC ${this.options.address} not reachable (${problem}, connect timeout ${this.options.connectTimeoutMs} ms)`;
+        const reason = `routeserver gRPC ${this.options.address} not reachable: ${problem}`;
         this.finish(new RouteserverWatchError(reason, status.UNAVAILABLE), false, 0);
       } else {
         this.stream(client);

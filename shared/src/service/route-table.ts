@@ -35,7 +35,9 @@ export function startRouteTable(
   const watch = config.grpcAddress
     ? new RouteserverWatchClient({
         address: config.grpcAddress,
-        connectTimeoutMs: config.requestTimeoutMs,
+        // A process that is busy starting (the worker bundles its workflow code) may not see its
+        // connection for seconds: allow half the first-sync wait, leaving half to the polling fallback.
+        connectTimeoutMs: Math.max(config.requestTimeoutMs, config.firstSyncTimeoutMs / 2),
         syncTimeoutMs: config.firstSyncTimeoutMs,
         ...WATCH_RECONNECT,
         logger,
