@@ -89,6 +89,8 @@ WORKDIR /app
 # and the lockfile (which image scanners read).
 COPY --from=deps /app ./
 COPY --from=build /app/shared/dist shared/dist
+# Signadot's routes.proto, which the route table's gRPC watch loads at run time.
+COPY shared/proto shared/proto
 # The `node` user of the base image (uid/gid 1000); the k8s manifests set runAsUser: 1000 to match.
 USER node
 
