@@ -12,7 +12,7 @@ import { pollUntil } from '@sandbox-routing/testkit';
 import fc from 'fast-check';
 import type { InitialState } from '../model';
 import { createRouteserverStandIn, type RouteserverStandIn } from '../server';
-import { call, getRules, put, ruleText } from './helpers';
+import { call, getRules, ingress, put, rollout, ruleText, TWO_SANDBOXES, worker } from './helpers';
 
 interface WireRule {
   routing_key: string;
@@ -45,16 +45,6 @@ const definition = protoLoader.loadSync(ROUTES_PROTO_PATH, { keepCase: true, enu
 const RoutesService = (
   grpc.loadPackageDefinition(definition) as unknown as { routes: { Routes: grpc.ServiceClientConstructor } }
 ).routes.Routes;
-
-const worker = { kind: 'Deployment', namespace: 'local', name: 'worker' } as const;
-const ingress = { kind: 'Deployment', namespace: 'local', name: 'ingress' } as const;
-const rollout = { kind: 'ArgoRollout', namespace: 'other', name: 'worker' } as const;
-const TWO_SANDBOXES: InitialState = {
-  sandboxes: {
-    alpha: { routingKey: 'ka', forks: [worker, ingress] },
-    beta: { routingKey: 'kb', forks: [rollout, worker] },
-  },
-};
 
 /** HTTP query parameters and the same filter as a gRPC request. */
 const FILTERS: Array<[Record<string, string>, WireRequest]> = [

@@ -2,7 +2,20 @@
 import type { ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { InitialState } from '../model';
 import { createRouteserverStandIn, type RouteserverStandInOptions } from '../server';
+
+export const worker = { kind: 'Deployment', namespace: 'local', name: 'worker' } as const;
+export const ingress = { kind: 'Deployment', namespace: 'local', name: 'ingress' } as const;
+export const rollout = { kind: 'ArgoRollout', namespace: 'other', name: 'worker' } as const;
+
+/** alpha forks worker and ingress; beta forks worker and an ArgoRollout in another namespace. */
+export const TWO_SANDBOXES: InitialState = {
+  sandboxes: {
+    alpha: { routingKey: 'ka', forks: [worker, ingress] },
+    beta: { routingKey: 'kb', forks: [rollout, worker] },
+  },
+};
 
 /** Starts a stand-in on 127.0.0.1 with a free port and closes it when the test ends. Returns its URL. */
 export async function startStandIn(t: TestContext, options: RouteserverStandInOptions = {}): Promise<string> {

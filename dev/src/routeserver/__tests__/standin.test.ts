@@ -8,22 +8,23 @@ import { describe, test } from 'node:test';
 import type { InitialState } from '../model';
 import { createRouteserverStandIn } from '../server';
 import { loadStateFile } from '../state-file';
-import { call, collect, freePort, getRules, put, ruleTexts, startStandIn, waitUntil } from './helpers';
+import {
+  call,
+  collect,
+  freePort,
+  getRules,
+  ingress,
+  put,
+  rollout,
+  ruleTexts,
+  startStandIn,
+  TWO_SANDBOXES,
+  waitUntil,
+  worker,
+} from './helpers';
 
 const MAIN_JS = join(__dirname, '..', 'main.js');
 const EXAMPLE_STATE = join(__dirname, '..', '..', '..', 'routeserver-state.example.yaml');
-
-const worker = { kind: 'Deployment', namespace: 'local', name: 'worker' } as const;
-const ingress = { kind: 'Deployment', namespace: 'local', name: 'ingress' } as const;
-const rollout = { kind: 'ArgoRollout', namespace: 'other', name: 'worker' } as const;
-
-/** alpha forks worker and ingress; beta forks worker and an ArgoRollout in another namespace. */
-const TWO_SANDBOXES: InitialState = {
-  sandboxes: {
-    alpha: { routingKey: 'ka', forks: [worker, ingress] },
-    beta: { routingKey: 'kb', forks: [rollout, worker] },
-  },
-};
 
 describe('GET /api/v1/workloads/routing-rules', () => {
   test('without filters returns every rule, sorted, in the real camelCase shape', async (t) => {
