@@ -137,11 +137,6 @@ export class RouteTable {
     return this.rules !== undefined;
   }
 
-  /** The current mode (it changes when the watch falls back to polling and back). */
-  get currentMode(): RouteTableMode {
-    return this.mode;
-  }
-
   private get filter(): RoutingRulesFilter {
     const { kind, namespace, name } = this.baseline;
     return { baselineKind: kind, baselineNamespace: namespace, baselineName: name };
