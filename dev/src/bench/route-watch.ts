@@ -99,12 +99,12 @@ async function routeserverLoad(options: Options, standIn: StandInProcess): Promi
     const deadline = started + options.duration * 1000;
     const propagation: number[] = [];
     let lookups = 0;
-    const lookupTimer = setInterval(() => {
-      for (const table of tables) {
-        lookups++;
-        void table.ownerOf(`nobody-${lookups}`);
-      }
-    }, 1000 / Math.max(options.unknownRate, 0.001));
+    const lookupTimer =
+      options.unknownRate > 0
+        ? setInterval(() => {
+            for (const table of tables) void table.ownerOf(`nobody-${lookups++}`);
+          }, 1000 / options.unknownRate)
+        : undefined;
     const until = (at: number) => Math.max(0, Math.min(at, deadline) - Date.now());
     let churn = 0;
     while (Date.now() < deadline) {
@@ -153,14 +153,24 @@ const positive = (value: string) => {
   if (!(n > 0)) throw new InvalidArgumentError('must be a positive number.');
   return n;
 };
+const nonNegative = (value: string) => {
+  const n = Number(value);
+  if (!(n >= 0)) throw new InvalidArgumentError('must be a number ≥ 0.');
+  return n;
+};
 
 new Command()
   .name('bench-route-watch')
-  .option('--trials <n>', 'sandboxes created per mode (latency part)', positive, 50)
+  .option('--trials <n>', 'sandboxes created per mode (latency part)', positive, 200)
   .option('--event-interval-ms <n>', 'gap between events with the new key', positive, 1)
   .option('--tables <n>', 'route tables (service instances) in the load part', positive, 50)
   .option('--duration <seconds>', 'length of the load part, per mode', positive, 300)
-  .option('--unknown-rate <n>', 'lookups per second per table of keys no rule names', positive, 1)
+  .option(
+    '--unknown-rate <n>',
+    'lookups per second per table of keys no rule names (0: none)',
+    nonNegative,
+    1,
+  )
   .option('--part <part>', 'all | latency | load', 'all')
   .action((options: Options) => main(options))
   .parseAsync()
