@@ -39,7 +39,11 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ runs: number; goRuns: number }>();
   const env = stackEnv();
-  const workers = new WorkerPair(env.TEMPORAL_ADDRESS, env.SIGNADOT_ROUTESERVER_URL);
+  const workers = new WorkerPair(
+    env.TEMPORAL_ADDRESS,
+    env.SIGNADOT_ROUTESERVER_URL,
+    env.SIGNADOT_ROUTESERVER_GRPC_ADDRESS,
+  );
   await workers.start();
   const rows: Row[] = [];
   try {

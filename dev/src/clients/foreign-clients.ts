@@ -125,6 +125,7 @@ export class WorkerPair {
   constructor(
     private readonly temporalAddress: string,
     private readonly routeserverUrl: string,
+    private readonly routeserverGrpcAddress: string,
   ) {}
 
   get sandboxQueue(): string {
@@ -140,6 +141,7 @@ export class WorkerPair {
       TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_TASK_QUEUE: this.sharedQueue,
       SIGNADOT_ROUTESERVER_URL: this.routeserverUrl,
+      SIGNADOT_ROUTESERVER_GRPC_ADDRESS: this.routeserverGrpcAddress,
       ROUTESERVER_REFRESH_INTERVAL_MS: '500',
       ROUTESERVER_UNKNOWN_KEY_REFETCH_INTERVAL_MS: '100',
       WORKER_SHUTDOWN_GRACE_MS: '2000',

@@ -26,6 +26,7 @@ async function main(file: string): Promise<void> {
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS ?? '',
       TEMPORAL_UI_URL: stack.TEMPORAL_UI_URL ?? '',
       SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL ?? '',
+      SIGNADOT_ROUTESERVER_GRPC_ADDRESS: stack.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
     },
     logDir: path.join(STACK_DIR, 'logs', 'console-screenshot'),
     env: { LOG_LEVEL: 'warn' },

@@ -48,7 +48,11 @@ function assertAccountedFor(run: ClientRun, placement: { instance: string; taskQ
 }
 
 describe('foreign clients (Python, Go, Temporal CLI) on the shared queue', () => {
-  const workers = new WorkerPair(env.TEMPORAL_ADDRESS, env.SIGNADOT_ROUTESERVER_URL);
+  const workers = new WorkerPair(
+    env.TEMPORAL_ADDRESS,
+    env.SIGNADOT_ROUTESERVER_URL,
+    env.SIGNADOT_ROUTESERVER_GRPC_ADDRESS,
+  );
   let connection: Connection;
   let client: Client;
 
