@@ -314,6 +314,46 @@ export class Pipeline {
     };
   }
 
+  /**
+   * Waits until every event of `eventIds` has a closed workflow and returns their outcomes. Polls them
+   * together, so a lost event fails the wait once (naming every missing id) instead of one by one.
+   */
+  async awaitOutcomes(eventIds: readonly string[], timeoutMs = 90_000): Promise<Map<string, EventOutcome>> {
+    const done = new Map<string, EventOutcome>();
+    try {
+      await pollUntil(
+        async () => {
+          const pending = eventIds.filter((id) => !done.has(id));
+          await Promise.all(
+            pending.map(async (eventId) => {
+              const outcome = await this.outcome(eventId, 1).catch(() => undefined);
+              if (outcome) done.set(eventId, outcome);
+            }),
+          );
+          return done.size === eventIds.length;
+        },
+        { description: `${eventIds.length} events to complete`, timeoutMs, intervalMs: 250 },
+      );
+    } catch (error) {
+      const missing = eventIds.filter((id) => !done.has(id));
+      throw new Error(
+        `${missing.length} of ${eventIds.length} events never completed (${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}): ${(error as Error).message}`,
+      );
+    }
+    return done;
+  }
+
+  /** Ids of every workflow whose id starts with `evt-<prefix>` (one per event, if nothing ran twice). */
+  async workflowIds(prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const workflow of this.temporal().workflow.list({
+      query: `WorkflowId STARTS_WITH "evt-${prefix}"`,
+    })) {
+      ids.push(workflow.workflowId);
+    }
+    return ids;
+  }
+
   /** Stops every service it started (SIGTERM by PID, in reverse order) and closes its clients. */
   async stop(): Promise<void> {
     for (const service of [...this.services].reverse()) await this.stopService(service);

@@ -81,3 +81,16 @@ export async function killService(service: ServiceProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited;
 }
+
+/**
+ * Freezes a service (SIGSTOP by PID): it keeps its sockets and its group membership (until the session
+ * times out) but decides nothing, the way a GC pause or a throttled pod does. `resumeService` thaws it.
+ */
+export function suspendService(service: ServiceProcess): void {
+  service.child.kill('SIGSTOP');
+}
+
+/** Thaws a service frozen by {@link suspendService} (SIGCONT by PID). */
+export function resumeService(service: ServiceProcess): void {
+  service.child.kill('SIGCONT');
+}
