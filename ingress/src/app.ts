@@ -1,39 +1,40 @@
 import {
   createLogger,
   createRegistry,
+  decideOwnership,
   instanceIdentity,
   instanceLabel,
-  type Logger,
   lazyClientConnection,
+  RouteserverClient,
   RoutingClientInterceptor,
   redactConfig,
   registerRouteTableMetrics,
   routingDecisionCounter,
   startHealthServer,
+  startReachabilityProbe,
   startRouteTable,
 } from '@sandbox-routing/shared';
 import { Client } from '@temporalio/client';
-import { Kafka, type LogEntry, logLevel, Partitioners } from 'kafkajs';
-import { type IngressConfig, ingressSchema } from './config';
+import { type IngressConfig, ingressSchema, parseTopicConfig } from './config';
+import { ConsumerLoop } from './consumer-loop';
 import { DeadLetterPublisher } from './dead-letter';
-import { EventHandler } from './handler';
+import { EventHandler, type HandlerMode, type WorkflowStarter } from './handler';
+import { kafkajsClients } from './kafka/kafkajs';
+import { partitionKey } from './kafka/records';
+import type { TopicSpec } from './kafka/seam';
 import { ingressMetrics } from './metrics';
+import { SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
 
 export interface RunningIngress {
   /** Base URL of /healthz, /readyz, /metrics. */
   healthUrl: string;
-  /** Stops consuming (finishing the message in hand and committing), then closes everything. */
+  /**
+   * Stops consuming (the record in hand is interrupted and left uncommitted, what was done is
+   * committed), then closes everything. Bounded: it never waits for a back-off or a retry.
+   */
   stop(): Promise<void>;
-}
-
-/** kafkajs log lines into the service's structured log. */
-function kafkaLogCreator(logger: Logger) {
-  return () =>
-    ({ level, log }: LogEntry) => {
-      const { message, ...fields } = log;
-      const method = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
-      logger[method]({ component: 'kafkajs', ...fields }, message);
-    };
+  /** Rejects when the ingress cannot go on (a consumer crash kafkajs will not restart from, a dead-letter topic that refuses writes); never resolves. */
+  readonly failure: Promise<never>;
 }
 
 /** The consumer group of an instance: `G` for the baseline, `G-<sandbox>` for a fork. */
@@ -41,32 +42,74 @@ export function consumerGroupOf(group: string, sandboxName: string): string {
   return sandboxName ? `${group}-${sandboxName}` : group;
 }
 
-/** Wires and starts the ingress: route tables, Temporal client, Kafka consumer, health server. */
+/** The settings of a sandbox topic, from the configuration. */
+export function sandboxTopicSpec(config: IngressConfig, topic: string): TopicSpec {
+  return {
+    topic,
+    partitions: config.kafka.sandboxTopic.partitions,
+    replicationFactor: config.kafka.sandboxTopic.replicationFactor,
+    config: parseTopicConfig(config.kafka.sandboxTopic.config),
+  };
+}
+
+/** Rejects with an `AbortError` when `signal` aborts, without waiting for `promise`. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Wires and starts the ingress. The health server comes first, so `/healthz` answers from the start.
+ *
+ * - The baseline (no `SIGNADOT_SANDBOX_NAME`) reads the events topic in group `G` and decides each
+ *   event's owner once: a sandbox that forks the ingress gets the record forwarded, byte for byte, to
+ *   its topic `<topic>.sandbox.<name>`; everything else it starts itself (door-routed to the owner's
+ *   worker queue).
+ * - A fork reads its sandbox's topic in group `G-<sandbox>`, from the earliest offset, and starts all of it.
+ */
 export async function startIngress(config: IngressConfig): Promise<RunningIngress> {
   const identity = instanceIdentity(config.signadot);
-  const instance = instanceLabel(identity.sandboxName);
+  const sandboxName = identity.sandboxName;
+  const instance = instanceLabel(sandboxName);
   const logger = createLogger(config.telemetry, config.signadot);
-  const groupId = consumerGroupOf(config.kafka.consumerGroup, identity.sandboxName);
-  logger.info({ config: redactConfig(ingressSchema, config), groupId }, 'ingress starting');
-
   const registry = createRegistry({ service: config.telemetry.serviceName, instance });
   const metrics = ingressMetrics(registry);
-  // Selective consumption asks about the ingress's own workload; door routing about the worker's.
-  const ingressRoutes = startRouteTable(
-    config.routeserver,
-    identity.baseline,
-    logger.child({ table: 'ingress' }),
-  );
+  const groupId = consumerGroupOf(config.kafka.consumerGroup, sandboxName);
+  const topic = sandboxName ? sandboxTopicOf(config.kafka.topic, sandboxName) : config.kafka.topic;
+
+  let stopping = false;
+  let fail: (error: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failure.catch(() => undefined); // observed by the caller; never an unhandled rejection
+  const backingOff = new Map<string, string>();
+  const countBackoffs = () => {
+    metrics.backingOff.reset();
+    for (const operation of backingOff.values()) metrics.backingOff.inc({ operation });
+  };
+
+  // Door routing asks the worker's route table; deciding (baseline only) asks the ingress's own.
   const workerRoutes = startRouteTable(
     config.routeserver,
     { ...identity.baseline, name: config.workerBaseline.name },
     logger.child({ table: 'worker' }),
   );
-  registerRouteTableMetrics(registry, { ingress: ingressRoutes, worker: workerRoutes });
-  const countDecision = routingDecisionCounter(registry);
+  const ingressRoutes = sandboxName
+    ? undefined
+    : startRouteTable(config.routeserver, identity.baseline, logger.child({ table: 'ingress' }));
+  registerRouteTableMetrics(
+    registry,
+    ingressRoutes ? { ingress: ingressRoutes, worker: workerRoutes } : { worker: workerRoutes },
+  );
 
-  // Lazy: the ingress starts (and backs off per message) even while Temporal is away.
+  // Lazy: the ingress starts (and backs off per record) even while Temporal is away.
   const connection = lazyClientConnection(config.temporal);
+  const callTimeoutMs = config.temporal.callTimeoutMs;
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
@@ -75,84 +118,150 @@ export async function startIngress(config: IngressConfig): Promise<RunningIngres
         new RoutingClientInterceptor({
           doorRouting: { routeTable: workerRoutes, sharedQueue: config.temporal.taskQueue },
           recordSearchAttributes: config.recordSearchAttributes,
-          onDecision: countDecision,
+          onDecision: routingDecisionCounter(registry),
         }),
       ],
     },
   });
-
-  const kafka = new Kafka({
-    clientId: config.kafka.clientId,
-    brokers: config.kafka.brokers,
-    logLevel: logLevel.WARN,
-    logCreator: kafkaLogCreator(logger),
-  });
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: false,
-    allowAutoTopicCreation: false,
-  });
-  // A 1 s fetch long-poll (default 5 s) bounds how long shutdown waits for the fetch in flight.
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
-  let joined = false;
-  let stopping = false;
-  const backingOff = new Set<string>();
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    logger.error({ error: payload.error.message, restart: payload.restart }, 'consumer crashed');
-  });
-
-  const handler = new EventHandler({
-    identity,
-    ingressRoutes,
-    neverSyncedPolicy: config.routeserver.neverSyncedPolicy,
-    temporal,
-    sharedTaskQueue: config.temporal.taskQueue,
-    deadLetters: new DeadLetterPublisher(producer, config.kafka.deadLetterTopic),
-    maxEventBytes: config.kafka.maxEventBytes,
-    logger,
-    metrics,
-    isStopping: () => stopping,
-    onBackoff: (operation, active) => {
-      metrics.backingOff.set({ operation }, active ? 1 : 0);
-      if (active) backingOff.add(operation);
-      else backingOff.delete(operation);
+  const starter: WorkflowStarter = {
+    async start(workflowType, options, signal) {
+      const call = connection.withDeadline(Date.now() + callTimeoutMs, () =>
+        temporal.workflow.start(workflowType, options),
+      );
+      return (await abortable(call, signal)).firstExecutionRunId;
     },
-  });
+  };
 
-  await producer.connect();
-  await consumer.connect();
-  const startFrom =
-    config.kafka.startFrom === 'default'
-      ? identity.sandboxName
-        ? 'latest'
-        : 'earliest'
-      : config.kafka.startFrom;
-  await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: startFrom === 'earliest' });
-  await consumer.run({ eachMessage: (payload) => handler.handle(payload) });
+  const kafka = kafkajsClients({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    logger: logger.child({ component: 'kafkajs' }),
+    logLevel: config.telemetry.logLevel,
+  });
+  const probeTimeoutMs = 2 * config.probeIntervalMs;
+  const probes = [
+    startReachabilityProbe({
+      name: 'kafka',
+      check: () => kafka.probe.ping(probeTimeoutMs),
+      intervalMs: config.probeIntervalMs,
+      timeoutMs: probeTimeoutMs,
+      logger,
+    }),
+    startReachabilityProbe({
+      name: 'temporal',
+      check: () =>
+        connection.withDeadline(Date.now() + Math.min(callTimeoutMs, probeTimeoutMs), () =>
+          connection.healthService.check({}),
+        ),
+      intervalMs: config.probeIntervalMs,
+      timeoutMs: probeTimeoutMs,
+      logger,
+    }),
+  ] as const;
+  const [brokers, temporalProbe] = probes;
+
+  const source = kafka.source({ groupId, topic, fromBeginning: true });
+  source.onStateChange(({ state, error, restarting }) => {
+    if (state !== 'crashed') return;
+    logger.error({ error: error?.message, restarting }, 'consumer crashed');
+    if (!restarting) fail(new Error(`the Kafka consumer crashed and will not restart: ${error?.message}`));
+  });
 
   const health = await startHealthServer(config.http, registry, [
-    { name: 'route-tables-synced', ready: () => ingressRoutes.synced && workerRoutes.synced },
-    { name: 'consumer-joined', ready: () => joined },
+    {
+      name: 'route-tables-synced',
+      ready: () => workerRoutes.synced && (ingressRoutes?.synced ?? true),
+    },
+    { name: 'consumer-member', ready: () => source.state === 'member' },
+    { name: 'kafka-reachable', ready: () => brokers.reachable },
+    { name: 'temporal-reachable', ready: () => temporalProbe.reachable },
     { name: 'not-backing-off', ready: () => backingOff.size === 0 },
     { name: 'not-stopping', ready: () => !stopping },
   ]);
-  logger.info({ groupId, topic: config.kafka.topic, health: health.url, startFrom }, 'ingress running');
+  logger.info(
+    { config: redactConfig(ingressSchema, config), groupId, topic, health: health.url },
+    'ingress starting',
+  );
 
-  return {
-    healthUrl: health.url,
-    async stop() {
+  const deadLetters = new DeadLetterPublisher(kafka.sink, config.kafka.deadLetterTopic);
+  let mode: HandlerMode = { kind: 'process-all' };
+  if (ingressRoutes) {
+    const routeserver = new RouteserverClient({
+      url: config.routeserver.url,
+      requestTimeoutMs: config.routeserver.requestTimeoutMs,
+    });
+    const forwarder = new SandboxForwarder({
+      sink: kafka.sink,
+      admin: kafka.admin,
+      eventsTopic: config.kafka.topic,
+      topicSpec: (name) => sandboxTopicSpec(config, name),
+      forksIngress: async (sandbox) =>
+        (
+          await routeserver.getRoutingRules({
+            baselineKind: identity.baseline.kind,
+            baselineNamespace: identity.baseline.namespace,
+            baselineName: identity.baseline.name,
+            destinationSandboxName: sandbox,
+          })
+        ).length > 0,
+      logger,
+    });
+    mode = {
+      kind: 'decide',
+      decideOwner: (key) =>
+        decideOwnership(ingressRoutes, identity, key, config.routeserver.neverSyncedPolicy),
+      forwarder,
+    };
+  }
+  const handler = new EventHandler({
+    identity,
+    mode,
+    starter,
+    sharedTaskQueue: config.temporal.taskQueue,
+    deadLetters,
+    maxEventBytes: config.kafka.maxEventBytes,
+    logger,
+    metrics,
+  });
+  const loop = new ConsumerLoop({
+    source,
+    handle: (record, signal) => handler.handle(record, signal),
+    backoff: { initialMs: config.retry.initialDelayMs, maxMs: config.retry.maxDelayMs },
+    logger,
+    onFatal: (error) => fail(error),
+    onBackoff: (partition, operation) => {
+      if (operation) backingOff.set(partitionKey(partition), operation);
+      else backingOff.delete(partitionKey(partition));
+      countBackoffs();
+    },
+  });
+
+  let closed: Promise<void> | undefined;
+  const stop = () => {
+    closed ??= (async () => {
       stopping = true;
       logger.info('ingress stopping');
-      // Waits for the message in hand, commits what was processed, leaves the group.
-      await consumer.disconnect();
-      await producer.disconnect();
-      await Promise.all([ingressRoutes.stop(), workerRoutes.stop()]);
-      await connection.close();
+      await loop
+        .stop()
+        .catch((error: Error) => logger.warn({ error: error.message }, 'consumer stop failed'));
+      for (const probe of probes) probe.stop();
+      await kafka.close();
+      await Promise.all([ingressRoutes?.stop(), workerRoutes.stop()]);
+      await connection.close().catch(() => undefined);
       await health.close();
       logger.info('ingress stopped');
-    },
+    })();
+    return closed;
   };
+
+  try {
+    // A fork's topic may not exist yet (nothing forwarded so far); it reads it from the start.
+    if (sandboxName) await kafka.admin.ensureTopic(sandboxTopicSpec(config, topic));
+    await loop.start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  logger.info({ groupId, topic, mode: mode.kind }, 'ingress running');
+  return { healthUrl: health.url, stop, failure };
 }

@@ -16,11 +16,19 @@ import {
 } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
 
+/** Settings of the sandbox topics the baseline ingress creates on demand (`<topic>.sandbox.<name>`). */
+export interface SandboxTopicConfig {
+  partitions: number;
+  replicationFactor: number;
+  /** Topic-level settings, `name=value` pairs separated by commas. */
+  config: string;
+}
+
 export interface IngressConfig {
   kafka: KafkaConfig & {
     consumerGroup: string;
     maxEventBytes: number;
-    startFrom: 'default' | 'earliest' | 'latest';
+    sandboxTopic: SandboxTopicConfig;
   };
   temporal: TemporalConfig;
   routeserver: RouteserverConfig;
@@ -29,15 +37,35 @@ export interface IngressConfig {
   workerBaseline: { name: string };
   /** Record SignadotRoutingKey/SignadotSandbox search attributes on started workflows. */
   recordSearchAttributes: boolean;
+  retry: { initialDelayMs: number; maxDelayMs: number };
+  /** How often the brokers and Temporal are checked for readiness. */
+  probeIntervalMs: number;
   telemetry: TelemetryConfig;
   http: HttpConfig;
+}
+
+const TOPIC_CONFIG_ENTRY = /^[a-z0-9.]+=[^,=\s]+$/;
+
+/**
+ * `retention.ms=604800000,max.message.bytes=1048588` → `{ 'retention.ms': '604800000', … }`.
+ * @throws Error naming the entry that is not `name=value`
+ */
+export function parseTopicConfig(text: string): Record<string, string> {
+  const config: Record<string, string> = {};
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    if (entry === '') continue;
+    if (!TOPIC_CONFIG_ENTRY.test(entry)) throw new Error(`"${entry}" is not name=value`);
+    const eq = entry.indexOf('=');
+    config[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return config;
 }
 
 export const ingressSchema: Schema<IngressConfig> = {
   kafka: {
     ...kafkaSchema({ clientId: 'ingress' }),
     consumerGroup: {
-      doc: 'Base consumer group; a sandboxed ingress appends "-<sandbox name>".',
+      doc: 'Consumer group of the baseline (reads the events topic); a fork uses "<group>-<sandbox name>" on its sandbox topic.',
       format: 'kafka-name',
       default: 'ingress',
       env: 'KAFKA_CONSUMER_GROUP',
@@ -48,13 +76,30 @@ export const ingressSchema: Schema<IngressConfig> = {
       default: 256 * 1024,
       env: 'INGRESS_MAX_EVENT_BYTES',
     },
-    startFrom: {
-      doc:
-        "Where a new consumer group starts: 'default' (baseline: earliest, so nothing is missed; " +
-        "sandbox: latest, so a fork never re-runs history the baseline already handled), 'earliest', 'latest'.",
-      format: ['default', 'earliest', 'latest'],
-      default: 'default',
-      env: 'INGRESS_START_FROM',
+    sandboxTopic: {
+      partitions: {
+        doc: 'Partitions of each sandbox topic the baseline creates (<topic>.sandbox.<sandbox name>).',
+        format: 'positive-ms',
+        default: 3,
+        env: 'INGRESS_SANDBOX_TOPIC_PARTITIONS',
+      },
+      replicationFactor: {
+        doc: 'Replication factor of each sandbox topic (at most the number of brokers).',
+        format: 'positive-ms',
+        default: 1,
+        env: 'INGRESS_SANDBOX_TOPIC_REPLICATION_FACTOR',
+      },
+      config: {
+        doc:
+          'Topic settings of each sandbox topic, name=value pairs separated by commas. Keep max.message.bytes ' +
+          "at least the events topic's: forwarded records are copied whole.",
+        format: (value: unknown) => {
+          if (typeof value !== 'string') throw new Error('must be name=value pairs separated by commas');
+          parseTopicConfig(value);
+        },
+        default: 'retention.ms=604800000',
+        env: 'INGRESS_SANDBOX_TOPIC_CONFIG',
+      },
     },
   },
   temporal: temporalSchema(),
@@ -73,6 +118,26 @@ export const ingressSchema: Schema<IngressConfig> = {
     format: 'strict-boolean',
     default: true,
     env: 'INGRESS_RECORD_SEARCH_ATTRIBUTES',
+  },
+  retry: {
+    initialDelayMs: {
+      doc: 'First back-off when an event cannot be handled yet (Temporal, brokers or routeserver away); doubles per attempt.',
+      format: 'positive-ms',
+      default: 200,
+      env: 'INGRESS_RETRY_INITIAL_DELAY_MS',
+    },
+    maxDelayMs: {
+      doc: 'Longest back-off between attempts at one event.',
+      format: 'positive-ms',
+      default: 5000,
+      env: 'INGRESS_RETRY_MAX_DELAY_MS',
+    },
+  },
+  probeIntervalMs: {
+    doc: 'How often the brokers and Temporal are checked for /readyz; a check not answered within twice this fails.',
+    format: 'positive-ms',
+    default: 1000,
+    env: 'INGRESS_PROBE_INTERVAL_MS',
   },
   telemetry: telemetrySchema({ serviceName: 'ingress' }),
   http: httpSchema({ port: 8081 }),

@@ -1,4 +1,6 @@
-import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import { createHash } from 'node:crypto';
+import { type ConsumedRecord, coordinatesOf, type RecordHeader } from './kafka/records';
+import { BrokerError, type MessageSink } from './kafka/seam';
 
 /** Why an event was dead-lettered: an `EventRejection`, or a reason found by the ingress. */
 export type DeadLetterReason =
@@ -7,44 +9,130 @@ export type DeadLetterReason =
   | 'schema'
   | 'bad-headers'
   | 'unknown-type'
-  | 'start-rejected';
+  | 'start-rejected'
+  | 'forward-failed'
+  /** The record could not be copied whole (over the dead-letter topic's size limit): value moved out. */
+  | 'too-large';
 
-/** Where a dead-lettered event came from, so it can be found and replayed. */
-export interface MessageOrigin {
-  topic: string;
-  partition: number;
-  offset: string;
+/** Headers the dead-letter copy adds after the original's (never replacing one of them). */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'dead-letter-reason',
+  detail: 'dead-letter-detail',
+  source: 'dead-letter-source',
+  time: 'dead-letter-time',
+  valueBytes: 'dead-letter-value-bytes',
+  valueSha256: 'dead-letter-value-sha256',
+  headersBytes: 'dead-letter-headers-bytes',
+  headersSha256: 'dead-letter-headers-sha256',
+} as const;
+
+/** Most characters of `dead-letter-detail`: a detail that echoes hostile input must not blow up the header. */
+const MAX_DETAIL = 1000;
+
+/** A dead-letter write failed for a reason no retry fixes (no such topic, not authorized, rejected). */
+export class DeadLetterRefusedError extends Error {
+  override readonly name = 'DeadLetterRefusedError';
+  readonly retriable = false;
+}
+
+function text(name: string, value: string): RecordHeader {
+  return { name, value: Buffer.from(value, 'utf8') };
+}
+
+function sha256(bytes: Buffer | null): string {
+  return createHash('sha256')
+    .update(bytes ?? Buffer.alloc(0))
+    .digest('hex');
+}
+
+/** What was written for a dead-lettered record. */
+export interface DeadLetterResult {
+  /** The reason written: the one asked for, or `too-large` when the value had to be moved out. */
+  reason: DeadLetterReason;
+  /** What was left out of the copy. */
+  movedOut: 'nothing' | 'value' | 'value-and-headers';
 }
 
 /**
- * Writes rejected events to the dead-letter topic: the original key, value and headers, plus
- * `dead-letter-reason`, `dead-letter-detail` and where the event came from. Nothing is lost: the
- * consumer commits the original only after this write succeeded.
+ * Writes rejected records to the dead-letter topic. The copy is the original record, byte for byte:
+ * key, value, every header in order (repeated ones included), timestamp; the reason, a detail, the
+ * source coordinates (`topic/partition/offset`) and the time go into added headers. Nothing is lost:
+ * the consumer commits the original only after this write succeeded.
+ *
+ * A copy over the topic's size limit is still written, as reason `too-large`: first without the value
+ * (its size and SHA-256 in headers; the original stays at its source coordinates while retained),
+ * and if that is still too large, without the original headers too (their size and hash likewise).
  */
 export class DeadLetterPublisher {
   constructor(
-    private readonly producer: Producer,
-    private readonly topic: string,
+    private readonly sink: MessageSink,
+    readonly topic: string,
   ) {}
 
-  async publish(
-    message: KafkaMessage,
-    origin: MessageOrigin,
-    reason: DeadLetterReason,
-    detail: string,
-  ): Promise<void> {
-    const headers: IHeaders = {
-      ...message.headers,
-      'dead-letter-reason': reason,
-      // Bounded: a detail that echoes hostile input must not blow up the header.
-      'dead-letter-detail': detail.slice(0, 1000),
-      'dead-letter-source': `${origin.topic}/${origin.partition}/${origin.offset}`,
-      'dead-letter-time': new Date().toISOString(),
-    };
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
+  /**
+   * @throws BrokerError (retriable) while the brokers are unavailable
+   * @throws DeadLetterRefusedError when the topic refuses the write for good
+   */
+  async publish(record: ConsumedRecord, reason: DeadLetterReason, detail: string): Promise<DeadLetterResult> {
+    const added = (written: DeadLetterReason, said: string): RecordHeader[] => [
+      text(DEAD_LETTER_HEADERS.reason, written),
+      text(DEAD_LETTER_HEADERS.detail, said.slice(0, MAX_DETAIL)),
+      text(DEAD_LETTER_HEADERS.source, coordinatesOf(record)),
+      text(DEAD_LETTER_HEADERS.time, new Date().toISOString()),
+    ];
+    const base = { key: record.key, timestamp: record.timestamp };
+    if (
+      await this.write({
+        ...base,
+        value: record.value,
+        headers: [...record.headers, ...added(reason, detail)],
+      })
+    )
+      return { reason, movedOut: 'nothing' };
+
+    const tooLargeDetail = `${reason}: ${detail}`;
+    const valueFacts = [
+      text(DEAD_LETTER_HEADERS.valueBytes, String(record.value?.length ?? 0)),
+      text(DEAD_LETTER_HEADERS.valueSha256, sha256(record.value)),
+    ];
+    if (
+      await this.write({
+        ...base,
+        value: null,
+        headers: [...record.headers, ...added('too-large', tooLargeDetail), ...valueFacts],
+      })
+    )
+      return { reason: 'too-large', movedOut: 'value' };
+
+    const headerBytes = Buffer.concat(
+      record.headers.flatMap((h) => [Buffer.from(h.name), h.value ?? Buffer.alloc(0)]),
+    );
+    const written = await this.write({
+      ...base,
+      value: null,
+      headers: [
+        ...added('too-large', tooLargeDetail),
+        ...valueFacts,
+        text(DEAD_LETTER_HEADERS.headersBytes, String(headerBytes.length)),
+        text(DEAD_LETTER_HEADERS.headersSha256, sha256(headerBytes)),
+      ],
     });
+    if (!written)
+      throw new DeadLetterRefusedError(`${this.topic} refuses even a record without value and headers`);
+    return { reason: 'too-large', movedOut: 'value-and-headers' };
+  }
+
+  /** Writes one record; false when it is too large for the topic. */
+  private async write(record: Omit<ConsumedRecord, 'topic' | 'partition' | 'offset'>): Promise<boolean> {
+    try {
+      await this.sink.produce(this.topic, [record]);
+      return true;
+    } catch (error) {
+      if (!(error instanceof BrokerError)) throw error;
+      if (error.reason === 'too-large') return false;
+      // A missing dead-letter topic is a deployment error, not an outage: do not wait for it.
+      if (error.retriable && error.reason !== 'unknown-topic') throw error;
+      throw new DeadLetterRefusedError(`cannot write to ${this.topic}: ${error.message}`, { cause: error });
+    }
   }
 }

@@ -1,24 +1,36 @@
 import { RoutingError } from '@sandbox-routing/shared';
-import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 
 /**
- * gRPC status codes that mean "Temporal is (temporarily) not there": back off and retry, never
- * commit. UNKNOWN(2), DEADLINE_EXCEEDED(4), RESOURCE_EXHAUSTED(8), ABORTED(10), INTERNAL(13), UNAVAILABLE(14).
+ * gRPC status codes of a Temporal call that mean "not now" (the server is away, overloaded, or did not
+ * answer before the call's deadline): back off and retry, never commit. UNKNOWN(2) is included because
+ * connection resets surface as it. Everything else (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+ * FAILED_PRECONDITION, UNAUTHENTICATED, …) is an answer that retrying will not change.
  */
-const RETRIABLE_GRPC = new Set<number>([2, 4, 8, 10, 13, 14]);
+const RETRIABLE_GRPC = new Set<number>([
+  2, // UNKNOWN
+  4, // DEADLINE_EXCEEDED
+  8, // RESOURCE_EXHAUSTED
+  10, // ABORTED
+  13, // INTERNAL
+  14, // UNAVAILABLE
+]);
 
-/** True when retrying the workflow start later can succeed. */
-export function isRetriableStartError(error: unknown): boolean {
-  if (error instanceof RoutingError) return error.retriable;
-  const grpcError = error instanceof ServiceError ? error.cause : error;
-  if (isGrpcServiceError(grpcError)) return RETRIABLE_GRPC.has(grpcError.code);
-  // Connection set-up failures surface as plain errors before any gRPC status exists.
-  return (
-    error instanceof Error && /ECONNREFUSED|ECONNRESET|connect|unavailable|timed? ?out/i.test(error.message)
-  );
+/** The gRPC status code behind a Temporal client error, if there is one. */
+export function grpcStatusOf(error: unknown): number | undefined {
+  const candidate = error instanceof ServiceError ? error.cause : error;
+  return isGrpcServiceError(candidate) ? candidate.code : undefined;
 }
 
-/** Thrown to leave a message uncommitted when the ingress is shutting down mid-retry. */
-export class IngressStoppingError extends Error {
-  override readonly name = 'IngressStoppingError';
+/**
+ * True when retrying a workflow start later can succeed: a route table that is not synced yet or a
+ * routeserver that is away (their errors say so in `retriable`), or a Temporal call that failed with
+ * one of the retriable gRPC status codes. Decided on status codes, never on message text: an error
+ * without a status (a bug, a refusal) is not retriable.
+ */
+export function isRetriableStartError(error: unknown): boolean {
+  if (error instanceof RoutingError) return error.retriable;
+  if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+  const code = grpcStatusOf(error);
+  return code !== undefined && RETRIABLE_GRPC.has(code);
 }

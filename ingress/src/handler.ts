@@ -1,48 +1,84 @@
 import {
-  decideOwnership,
   extractRoutingKey,
   type InstanceIdentity,
   instanceLabel,
   type Logger,
   mentionsRoutingKey,
-  type NeverSyncedPolicy,
+  type OwnershipDecision,
   ownerLabel,
   parseEvent,
-  type RouteTable,
+  RoutingError,
   runWithRoutingKey,
 } from '@sandbox-routing/shared';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { backOff } from 'exponential-backoff';
-import type { EachMessagePayload } from 'kafkajs';
-import type { DeadLetterPublisher, DeadLetterReason, MessageOrigin } from './dead-letter';
-import { IngressStoppingError, isRetriableStartError } from './errors';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
+import type { Outcome } from './consumer-loop';
+import type { DeadLetterPublisher, DeadLetterReason } from './dead-letter';
+import { isRetriableStartError } from './errors';
+import { fenceOf, isControlRecord } from './fence';
+import { type ConsumedRecord, coordinatesOf, headerMap } from './kafka/records';
+import { BrokerError } from './kafka/seam';
 import type { IngressMetrics } from './metrics';
+import type { SandboxForwarder } from './sandbox-topics';
 import { WORKFLOW_FOR_EVENT_TYPE, workflowIdFor } from './workflows';
+
+/** Starts workflows; the app's one is a Temporal client with door routing and a deadline per call. */
+export interface WorkflowStarter {
+  /**
+   * Starts `workflowType`; resolves with the first run's id. Rejects with the Temporal client's errors
+   * (`WorkflowExecutionAlreadyStartedError`, a `ServiceError` with a gRPC status, a routing error).
+   * `signal` aborts it at shutdown.
+   */
+  start(workflowType: string, options: WorkflowStartOptions, signal: AbortSignal): Promise<string>;
+}
+
+/**
+ * How this instance treats the records it reads.
+ * - `decide` (the baseline, reading the events topic): decide each event's owner once; forward the
+ *   events of sandboxes that fork the ingress to their topics; process the rest.
+ * - `process-all` (a fork, reading its sandbox's topic): the baseline decided already; process all.
+ */
+export type HandlerMode =
+  | {
+      kind: 'decide';
+      /** Who owns `key` for the ingress's own workload (the ingress route table). */
+      decideOwner: (key: string | undefined) => Promise<OwnershipDecision>;
+      forwarder: Pick<SandboxForwarder, 'forward' | 'fence' | 'topicOf'>;
+    }
+  | { kind: 'process-all' };
 
 export interface EventHandlerDeps {
   identity: InstanceIdentity;
-  /** Rules of the ingress's own baseline workload: which ingress instance consumes which key. */
-  ingressRoutes: RouteTable;
-  neverSyncedPolicy: NeverSyncedPolicy | 'default';
-  /** Temporal client whose interceptor door-routes starts to the owner's worker queue. */
-  temporal: Client;
+  mode: HandlerMode;
+  starter: WorkflowStarter;
+  /** The shared task queue; door routing moves a start to its owner's queue. */
   sharedTaskQueue: string;
-  deadLetters: DeadLetterPublisher;
+  deadLetters: Pick<DeadLetterPublisher, 'publish'>;
   maxEventBytes: number;
   logger: Logger;
   metrics: IngressMetrics;
-  /** True once shutdown began: retries stop and the message stays uncommitted. */
-  isStopping(): boolean;
-  /** Told when an operation starts or stops backing off (readiness, metrics). */
-  onBackoff(what: string, backingOff: boolean): void;
 }
 
-const BACKOFF = { startingDelay: 200, maxDelay: 5000, timeMultiple: 2, jitter: 'full' as const };
+/** What the ingress did with an event (the `action` label of `ingress_events_total`). */
+export type EventAction = 'started' | 'duplicate' | 'forwarded' | 'dead-lettered' | 'fenced' | 'skipped';
+
+const done = (action: EventAction): Outcome => ({ status: 'done', action });
+const retry = (operation: string, error: unknown): Outcome => ({
+  status: 'retry',
+  operation,
+  error: error instanceof Error ? error : new Error(String(error)),
+});
+
+/** Routeserver and broker trouble that a later attempt can get past. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof RoutingError) return true;
+  return error instanceof BrokerError && error.retriable;
+}
 
 /**
- * The ingress's per-message logic. For each event: read the routing key from the headers, decide
- * whether this instance owns it, validate it, and start its workflow (door-routed to the owner's
- * worker). Returning lets kafkajs commit the offset; throwing leaves it uncommitted.
+ * The ingress's per-record logic, free of any Kafka client: read the routing key from the headers,
+ * decide the owner (baseline only), then forward the record to its sandbox's topic, or validate it and
+ * start its workflow (door-routed to the owner's worker), or dead-letter it. It never retries in place:
+ * it answers `retry` and the consumer loop redelivers the record after a back-off.
  */
 export class EventHandler {
   private readonly instance: string;
@@ -51,135 +87,137 @@ export class EventHandler {
     this.instance = instanceLabel(deps.identity.sandboxName);
   }
 
-  async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  async handle(record: ConsumedRecord, signal: AbortSignal): Promise<Outcome> {
+    if (isControlRecord(record)) return this.control(record);
     const { deps } = this;
-    const origin: MessageOrigin = { topic, partition, offset: message.offset };
-    const match = extractRoutingKey(message.headers);
-    const routingKey = match?.key;
-
-    if (!match && mentionsRoutingKey(message.headers)) {
-      // Nobody can tell who owns it; the baseline dead-letters it once, forks leave it alone.
-      if (deps.identity.sandboxName) return this.record('skipped', origin, { routingKey, owner: 'unknown' });
+    const headers = headerMap(record.headers);
+    const routingKey = extractRoutingKey(headers)?.key;
+    if (routingKey === undefined && mentionsRoutingKey(headers)) {
+      // Nobody can tell who owns it.
       return this.deadLetter(
-        message,
-        origin,
+        record,
         'bad-headers',
         'a routing-key carrier is present but holds no valid key',
-        heartbeat,
       );
     }
 
-    const decision = await this.retrying('ownership', heartbeat, () =>
-      decideOwnership(deps.ingressRoutes, deps.identity, routingKey, deps.neverSyncedPolicy),
-    );
-    const owner = decision.owner ? ownerLabel(decision.owner) : 'unknown';
-    if (!decision.owned)
-      return this.record('skipped', origin, { routingKey, owner, reason: decision.reason });
+    let owner = this.instance;
+    if (deps.mode.kind === 'decide') {
+      let decision: OwnershipDecision;
+      try {
+        decision = await deps.mode.decideOwner(routingKey);
+      } catch (error) {
+        if (isTransient(error)) return retry('ownership', error);
+        throw error;
+      }
+      // A policy that would skip events before the first sync: the deciding instance must wait instead.
+      if (!decision.owner) return retry('ownership', new Error('the route table has not synced yet'));
+      owner = ownerLabel(decision.owner);
+      if (decision.owner.kind === 'sandbox') {
+        const sandbox = decision.owner.sandboxName;
+        try {
+          if ((await deps.mode.forwarder.forward(record, sandbox)) === 'forwarded') {
+            return this.recorded('forwarded', record, {
+              routingKey,
+              owner,
+              topic: deps.mode.forwarder.topicOf(sandbox),
+            });
+          }
+          owner = this.instance; // the sandbox is gone: the baseline owns the key now
+        } catch (error) {
+          if (isTransient(error)) return retry('forward', error);
+          if (!(error instanceof BrokerError)) throw error;
+          return this.deadLetter(record, 'forward-failed', `to sandbox ${sandbox}: ${error.message}`);
+        }
+      }
+    }
+    return this.process(record, routingKey, owner, signal);
+  }
 
-    const parsed = parseEvent(message.value, deps.maxEventBytes);
-    if (!parsed.ok) return this.deadLetter(message, origin, parsed.reason, parsed.detail, heartbeat);
+  /** Validates the event and starts its workflow. */
+  private async process(
+    record: ConsumedRecord,
+    routingKey: string | undefined,
+    owner: string,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    const { deps } = this;
+    const parsed = parseEvent(record.value, deps.maxEventBytes);
+    if (!parsed.ok) return this.deadLetter(record, parsed.reason, parsed.detail);
     const event = parsed.event;
     const workflowType = WORKFLOW_FOR_EVENT_TYPE[event.type];
     if (!workflowType) {
-      return this.deadLetter(
-        message,
-        origin,
-        'unknown-type',
-        `no workflow handles event type "${event.type}"`,
-        heartbeat,
-      );
+      return this.deadLetter(record, 'unknown-type', `no workflow handles event type "${event.type}"`);
     }
 
     const workflowId = workflowIdFor(event);
-    const started = Date.now();
-    const start = () =>
-      deps.temporal.workflow.start(workflowType, {
-        workflowId,
-        // Also after the first run completed: Temporal's default would start a second run of a
-        // redelivered event once the first one closed (within the namespace's retention).
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        taskQueue: deps.sharedTaskQueue,
-        args: [event],
-        memo: { ingestedBy: this.instance, routingKey: routingKey ?? null, eventTime: event.time },
-      });
+    const options: WorkflowStartOptions = {
+      workflowId,
+      // Also after the first run completed: Temporal's default would start a second run of a
+      // redelivered event once the first one closed (within the namespace's retention).
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      taskQueue: deps.sharedTaskQueue,
+      args: [event],
+      memo: { ingestedBy: this.instance, routingKey: routingKey ?? null, eventTime: event.time },
+    };
+    const startedAt = performance.now();
+    const start = () => deps.starter.start(workflowType, options, signal);
     try {
-      const handle = await this.retrying('workflow start', heartbeat, () =>
-        routingKey ? runWithRoutingKey(routingKey, start) : start(),
-      );
-      deps.metrics.startSeconds.observe((Date.now() - started) / 1000);
-      this.record('started', origin, {
-        routingKey,
-        owner,
-        eventId: event.id,
-        workflowId,
-        runId: handle.firstExecutionRunId,
-      });
+      const runId = await (routingKey ? runWithRoutingKey(routingKey, start) : start());
+      deps.metrics.startSeconds.observe((performance.now() - startedAt) / 1000);
+      return this.recorded('started', record, { routingKey, owner, eventId: event.id, workflowId, runId });
     } catch (error) {
+      if (signal.aborted) return { status: 'stopped' };
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        // A redelivery: the first delivery started it. Success, commit.
-        return this.record('duplicate', origin, { routingKey, owner, eventId: event.id, workflowId });
+        // A redelivery: an earlier delivery started it. Done.
+        return this.recorded('duplicate', record, { routingKey, owner, eventId: event.id, workflowId });
       }
-      if (error instanceof IngressStoppingError) throw error;
+      if (isRetriableStartError(error)) return retry('workflow start', error);
       // Temporal refused the start for good (e.g. an invalid argument): keep the event, with the reason.
-      return this.deadLetter(message, origin, 'start-rejected', (error as Error).message, heartbeat);
+      return this.deadLetter(record, 'start-rejected', (error as Error).message);
     }
   }
 
-  /**
-   * Runs `operation`, backing off (exponential, full jitter, capped at 5 s) while its errors are
-   * retriable, heart-beating so the group keeps this member, and never returning a guess. The
-   * partition is effectively paused meanwhile: nothing after this message is processed or committed.
-   */
-  private async retrying<T>(
-    what: string,
-    heartbeat: () => Promise<void>,
-    operation: () => Promise<T>,
-    isRetriable: (error: unknown) => boolean = isRetriableStartError,
-  ): Promise<T> {
-    let backingOff = false;
+  /** Control records: fence markers of a sandbox teardown. */
+  private async control(record: ConsumedRecord): Promise<Outcome> {
+    const { deps } = this;
+    const fence = fenceOf(record);
+    if (!fence || deps.mode.kind !== 'decide') {
+      // In a sandbox topic a marker has done its job; a malformed one is nothing to act on.
+      return this.recorded('skipped', record, { control: true });
+    }
     try {
-      return await backOff(operation, {
-        ...BACKOFF,
-        numOfAttempts: Number.MAX_SAFE_INTEGER,
-        retry: async (error: unknown, attempt: number) => {
-          if (this.deps.isStopping()) throw new IngressStoppingError(`stopping while retrying ${what}`);
-          if (!isRetriable(error)) return false;
-          if (!backingOff) this.deps.onBackoff(what, true);
-          backingOff = true;
-          this.deps.logger.warn({ attempt, error: (error as Error).message }, `${what} failed; backing off`);
-          await heartbeat();
-          return true;
-        },
-      });
-    } finally {
-      if (backingOff) this.deps.onBackoff(what, false);
+      const result = await deps.mode.forwarder.fence(record, fence.sandbox);
+      return this.recorded('fenced', record, { sandbox: fence.sandbox, fenceId: fence.fenceId, result });
+    } catch (error) {
+      if (isTransient(error)) return retry('fence', error);
+      throw error;
     }
   }
 
   private async deadLetter(
-    message: EachMessagePayload['message'],
-    origin: MessageOrigin,
+    record: ConsumedRecord,
     reason: DeadLetterReason,
     detail: string,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    // Every failure to write is retried: the event must not be lost, and it is not committed until written.
-    await this.retrying(
-      'dead-letter write',
-      heartbeat,
-      () => this.deps.deadLetters.publish(message, origin, reason, detail),
-      () => true,
-    );
-    this.record('dead-lettered', origin, { reason, detail: detail.slice(0, 200) });
+  ): Promise<Outcome> {
+    try {
+      const result = await this.deps.deadLetters.publish(record, reason, detail);
+      return this.recorded('dead-lettered', record, {
+        reason: result.reason,
+        ...(result.reason === reason ? {} : { rejection: reason }),
+        movedOut: result.movedOut,
+        detail: detail.slice(0, 200),
+      });
+    } catch (error) {
+      if (isTransient(error)) return retry('dead-letter write', error);
+      throw error; // e.g. DeadLetterRefusedError: nowhere to keep the event, the service must stop
+    }
   }
 
-  private record(
-    action: 'started' | 'duplicate' | 'skipped' | 'dead-lettered',
-    origin: MessageOrigin,
-    fields: Record<string, unknown>,
-  ): void {
+  private recorded(action: EventAction, record: ConsumedRecord, fields: Record<string, unknown>): Outcome {
     const owner = typeof fields.owner === 'string' ? fields.owner : 'unknown';
     this.deps.metrics.events.inc({ action, owner });
-    this.deps.logger.info({ action, ...origin, ...fields }, `event ${action}`);
+    this.deps.logger.info({ action, record: coordinatesOf(record), ...fields }, `event ${action}`);
+    return done(action);
   }
 }

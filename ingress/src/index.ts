@@ -1,5 +1,16 @@
-export { consumerGroupOf, type RunningIngress, startIngress } from './app';
+export { consumerGroupOf, type RunningIngress, sandboxTopicSpec, startIngress } from './app';
 export * from './config';
-export { DeadLetterPublisher, type DeadLetterReason } from './dead-letter';
-export { EventHandler, type EventHandlerDeps } from './handler';
+export { ConsumerLoop, type Outcome, type RecordHandler } from './consumer-loop';
+export { DeadLetterPublisher, type DeadLetterReason, DeadLetterRefusedError } from './dead-letter';
+export { type FenceMarker, fenceOf, fenceRecord } from './fence';
+export {
+  type EventAction,
+  EventHandler,
+  type EventHandlerDeps,
+  type HandlerMode,
+  type WorkflowStarter,
+} from './handler';
+export * from './kafka/records';
+export * from './kafka/seam';
+export { SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
 export { WORKFLOW_FOR_EVENT_TYPE, workflowIdFor } from './workflows';

@@ -23,6 +23,14 @@ async function main(): Promise<void> {
     await ingress.stop();
     await telemetry.shutdown();
   });
+  // Something the ingress cannot get past (a consumer crash kafkajs will not restart from): stop
+  // cleanly and exit non-zero, so Kubernetes restarts the pod; nothing uncommitted is lost.
+  ingress.failure.catch(async (error: unknown) => {
+    console.error('ingress cannot go on:', error instanceof Error ? error.message : error);
+    await ingress.stop().catch(() => undefined);
+    await telemetry.shutdown().catch(() => undefined);
+    process.exit(1);
+  });
 }
 
 main().catch((error: unknown) => {

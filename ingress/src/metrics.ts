@@ -11,19 +11,21 @@ export function ingressMetrics(registry: Registry): IngressMetrics {
   return {
     events: new Counter({
       name: 'ingress_events_total',
-      help: 'Events by action (started, duplicate, skipped, dead-lettered) and owner of their routing key.',
+      help:
+        'Records by action (started, duplicate, forwarded to a sandbox topic, dead-lettered, fenced, skipped) ' +
+        'and the owner of their routing key.',
       labelNames: ['action', 'owner'],
       registers: [registry],
     }),
     startSeconds: new Histogram({
       name: 'ingress_workflow_start_seconds',
-      help: 'Time to start a workflow, retries included.',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      help: 'Time of one successful workflow start.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     backingOff: new Gauge({
       name: 'ingress_backing_off',
-      help: '1 while an operation (workflow start, ownership, dead-letter write) is being retried.',
+      help: 'Partitions paused and backing off, by the operation that failed (workflow start, forward, ownership, dead-letter write, fence).',
       labelNames: ['operation'],
       registers: [registry],
     }),

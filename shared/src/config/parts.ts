@@ -55,6 +55,8 @@ export interface TemporalConfig {
   tls: boolean;
   /** API key for Temporal Cloud; empty for none. */
   apiKey: string;
+  /** Deadline of each call a service makes on its own: a workflow start, a health check. */
+  callTimeoutMs: number;
 }
 
 export function temporalSchema(): Schema<TemporalConfig> {
@@ -89,6 +91,12 @@ export function temporalSchema(): Schema<TemporalConfig> {
       default: '',
       env: 'TEMPORAL_API_KEY',
       sensitive: true,
+    },
+    callTimeoutMs: {
+      doc: 'Deadline of each Temporal call a service makes on its own (a workflow start, a health check).',
+      format: 'positive-ms',
+      default: 5000,
+      env: 'TEMPORAL_CALL_TIMEOUT_MS',
     },
   };
 }

@@ -1,6 +1,18 @@
 export { type HealthServer, type ReadinessCheck, startHealthServer } from './health-server';
+export {
+  type FieldLogger,
+  KAFKAJS_LOG_LEVEL,
+  type KafkajsLogEntry,
+  kafkajsLogCreator,
+  kafkajsLogLevel,
+} from './kafkajs-log';
 export { createLogger, type Logger } from './logger';
 export { createRegistry, registerRouteTableMetrics, routingDecisionCounter } from './metrics';
+export {
+  type ReachabilityProbe,
+  type ReachabilityProbeOptions,
+  startReachabilityProbe,
+} from './probe';
 export { instanceIdentity, startRouteTable } from './route-table';
 export { onShutdown } from './shutdown';
 export { connectClient, connectWorker, lazyClientConnection } from './temporal-connection';
