@@ -23,7 +23,7 @@ import { kafkajsClients } from './kafka/kafkajs';
 import { partitionKey } from './kafka/records';
 import type { TopicSpec } from './kafka/seam';
 import { ingressMetrics } from './metrics';
-import { SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
+import { consumerGroupOf, SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
 
 export interface RunningIngress {
   /** Base URL of /healthz, /readyz, /metrics. */
@@ -35,11 +35,6 @@ export interface RunningIngress {
   stop(): Promise<void>;
   /** Rejects when the ingress cannot go on (a consumer crash kafkajs will not restart from, a dead-letter topic that refuses writes); never resolves. */
   readonly failure: Promise<never>;
-}
-
-/** The consumer group of an instance: `G` for the baseline, `G-<sandbox>` for a fork. */
-export function consumerGroupOf(group: string, sandboxName: string): string {
-  return sandboxName ? `${group}-${sandboxName}` : group;
 }
 
 /** The settings of a sandbox topic, from the configuration. */

@@ -1,4 +1,4 @@
-export { consumerGroupOf, type RunningIngress, sandboxTopicSpec, startIngress } from './app';
+export { type RunningIngress, sandboxTopicSpec, startIngress } from './app';
 export * from './config';
 export { ConsumerLoop, type Outcome, type RecordHandler } from './consumer-loop';
 export { DeadLetterPublisher, type DeadLetterReason, DeadLetterRefusedError } from './dead-letter';
@@ -12,5 +12,12 @@ export {
 } from './handler';
 export * from './kafka/records';
 export * from './kafka/seam';
-export { SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
+export {
+  type DrainReport,
+  type DrainRequest,
+  SandboxDrain,
+  TeardownRefusedError,
+  TeardownTimeoutError,
+} from './sandbox-drain';
+export { consumerGroupOf, SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
 export { WORKFLOW_FOR_EVENT_TYPE, workflowIdFor } from './workflows';

@@ -10,6 +10,11 @@ export function sandboxTopicOf(eventsTopic: string, sandboxName: string): string
   return `${eventsTopic}.sandbox.${sandboxName}`;
 }
 
+/** The consumer group of an instance: `G` for the baseline, `G-<sandbox>` for a fork (on its sandbox topic). */
+export function consumerGroupOf(group: string, sandboxName: string): string {
+  return sandboxName ? `${group}-${sandboxName}` : group;
+}
+
 /** What became of a record handed to {@link SandboxForwarder.forward}. */
 export type ForwardResult =
   /** Appended to the sandbox's topic: its ingress will process it. */

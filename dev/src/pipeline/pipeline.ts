@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { instanceLabel } from '@sandbox-routing/shared';
-import { freePort, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
+import { freePort, type ProcessRun, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { checkoutLauncher, type Launcher } from './launcher';
@@ -244,7 +244,13 @@ export class Pipeline {
   }
 
   /** Publishes with the producer CLI, as a user would; returns its JSON summary. */
-  async publish(options: { routingKey?: string; count?: number; idPrefix: string }): Promise<PublishSummary> {
+  async publish(options: {
+    routingKey?: string;
+    count?: number;
+    idPrefix: string;
+    /** Events per second (the producer's `--rate`); default: as fast as possible. */
+    rate?: number;
+  }): Promise<PublishSummary> {
     const args = [
       'publish',
       '--json',
@@ -254,6 +260,7 @@ export class Pipeline {
       options.idPrefix,
     ];
     if (options.routingKey) args.push('--routing-key', options.routingKey);
+    if (options.rate) args.push('--rate', String(options.rate));
     const launch = (this.options.launcher ?? checkoutLauncher).launch('producer/dist/cli.js', args, {
       ...this.serviceEnv(''),
       LOG_LEVEL: 'warn',
@@ -262,10 +269,45 @@ export class Pipeline {
       env: launch.env,
       inheritEnv: false,
       cwd: launch.cwd,
+      timeoutMs: 300_000,
     });
     if (run.code !== 0) throw new Error(`producer exited with ${run.code}: ${run.stderr}`);
     const output = run.stdout;
     return JSON.parse(output) as PublishSummary;
+  }
+
+  /** The topic the baseline ingress forwards a sandbox's events to (`<topic>.sandbox.<name>`). */
+  sandboxTopic(sandbox: string): string {
+    return `${this.topic}.sandbox.${sandbox}`;
+  }
+
+  /** Runs the ingress's teardown command for a sandbox (exit code, JSON report on stdout). */
+  async teardownIngress(sandbox: string, ...args: string[]): Promise<ProcessRun> {
+    const launch = (this.options.launcher ?? checkoutLauncher).launch(
+      'ingress/dist/teardown.js',
+      ['--sandbox', sandbox, '--json', ...args],
+      {
+        ...this.serviceEnv(''),
+        SIGNADOT_BASELINE_NAME: this.ingressBaseline,
+        KAFKA_CONSUMER_GROUP: this.consumerGroup,
+        LOG_LEVEL: 'warn',
+      },
+    );
+    return runProcess(launch.command, launch.args, {
+      env: launch.env,
+      inheritEnv: false,
+      cwd: launch.cwd,
+      timeoutMs: 180_000,
+    });
+  }
+
+  /** The sum of a metric's samples whose labels include `labels` (e.g. `action="forwarded"`), from /metrics. */
+  async metric(service: ServiceProcess, name: string, labels = ''): Promise<number> {
+    const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
   }
 
   temporal(): Client {

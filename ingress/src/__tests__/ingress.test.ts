@@ -6,8 +6,8 @@ import {
   RouteTableNotSyncedError,
 } from '@sandbox-routing/shared';
 import { ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { consumerGroupOf } from '../app';
 import { isRetriableStartError } from '../errors';
+import { consumerGroupOf } from '../sandbox-topics';
 import { workflowIdFor } from '../workflows';
 
 describe('ingress domain rules', () => {

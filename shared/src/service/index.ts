@@ -6,7 +6,7 @@ export {
   kafkajsLogCreator,
   kafkajsLogLevel,
 } from './kafkajs-log';
-export { createLogger, type Logger } from './logger';
+export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { createRegistry, registerRouteTableMetrics, routingDecisionCounter } from './metrics';
 export {
   type ReachabilityProbe,
