@@ -3,6 +3,7 @@ import { instanceLabel } from '@sandbox-routing/shared';
 import { freePort, type ProcessRun, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Kafka, logLevel } from 'kafkajs';
+import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services';
 import { checkoutLauncher, type Launcher } from './launcher';
 import { type ServiceProcess, startService, stopService } from './service-process';
 
@@ -38,6 +39,12 @@ export interface PipelineOptions {
   launcher?: Launcher;
 }
 
+/** Topic settings of an isolated pipeline (`name`/`value` entries), when a test needs other than the stack's. */
+export interface TopicConfig {
+  events?: { name: string; value: string }[];
+  deadLetter?: { name: string; value: string }[];
+}
+
 interface PublishSummary {
   topic: string;
   sent: number;
@@ -68,12 +75,16 @@ export class Pipeline {
     this.namespace = options.namespace ?? 'local';
   }
 
-  /** A pipeline with unique topic, group, queue and workload names, so tests never see each other. */
+  /**
+   * A pipeline with unique topic, group, queue and workload names, so tests never see each other. Its
+   * topics have the stack's settings unless `topicConfig` says otherwise.
+   */
   static async isolated(
     stack: StackEnv,
     logDir: string,
     env?: NodeJS.ProcessEnv,
     launcher?: Launcher,
+    topicConfig: TopicConfig = {},
   ): Promise<Pipeline> {
     const id = randomUUID().slice(0, 8);
     const pipeline = new Pipeline({
@@ -87,7 +98,7 @@ export class Pipeline {
       ingressBaseline: `ingress-${id}`,
       workerBaseline: `worker-${id}`,
     });
-    await pipeline.createTopics(3);
+    await pipeline.createTopics(3, topicConfig);
     return pipeline;
   }
 
@@ -104,14 +115,24 @@ export class Pipeline {
     return new Kafka({ brokers: this.options.stack.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
   }
 
-  async createTopics(partitions: number): Promise<void> {
+  async createTopics(partitions: number, config: TopicConfig = {}): Promise<void> {
     const admin = this.kafka().admin();
     await admin.connect();
     try {
       await admin.createTopics({
         topics: [
-          { topic: this.topic, numPartitions: partitions, replicationFactor: 1 },
-          { topic: this.deadLetterTopic, numPartitions: 1, replicationFactor: 1 },
+          {
+            topic: this.topic,
+            numPartitions: partitions,
+            replicationFactor: 1,
+            configEntries: config.events ?? EVENTS_TOPIC_CONFIG,
+          },
+          {
+            topic: this.deadLetterTopic,
+            numPartitions: 1,
+            replicationFactor: 1,
+            configEntries: config.deadLetter ?? DEAD_LETTER_TOPIC_CONFIG,
+          },
           { topic: this.resultsTopic, numPartitions: 1, replicationFactor: 1 },
         ],
         waitForLeaders: true,

@@ -3,18 +3,43 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { paths, REPO_ROOT } from './paths';
 import type { SpawnSpec } from './processes';
 import type { StackSettings } from './settings';
 import { ensureKafkaJars, ensureTemporalCli, kafkaClasspath } from './tools';
 
-/** Topics of the pipeline, created explicitly (auto-creation is off on the local broker). */
-export const STACK_TOPICS = [
-  { topic: 'events', numPartitions: 3 },
-  { topic: 'events.dead-letter', numPartitions: 1 },
+/** Kafka's default limit of a record batch (the broker's `message.max.bytes`), set explicitly on `events`. */
+export const EVENTS_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * The dead-letter topic takes twice as much: a dead-letter copy is the original record plus reason
+ * headers, so a record that fits the events topic always fits here whole.
+ */
+export const DEAD_LETTER_MAX_MESSAGE_BYTES = 2 * EVENTS_MAX_MESSAGE_BYTES;
+
+/** A topic of the local stack. */
+export interface StackTopic {
+  topic: string;
+  numPartitions: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+/** Topic settings of `events` and `events.dead-letter`, also used for the tests' isolated topics. */
+export const EVENTS_TOPIC_CONFIG = [{ name: 'max.message.bytes', value: String(EVENTS_MAX_MESSAGE_BYTES) }];
+export const DEAD_LETTER_TOPIC_CONFIG = [
+  { name: 'max.message.bytes', value: String(DEAD_LETTER_MAX_MESSAGE_BYTES) },
+];
+
+/**
+ * Topics of the pipeline, created explicitly (auto-creation is off on the local broker). Sandbox
+ * topics (`events.sandbox.<name>`) are not here: the baseline ingress creates them on demand.
+ */
+export const STACK_TOPICS: readonly StackTopic[] = [
+  { topic: 'events', numPartitions: 3, configEntries: EVENTS_TOPIC_CONFIG },
+  { topic: 'events.dead-letter', numPartitions: 1, configEntries: DEAD_LETTER_TOPIC_CONFIG },
   { topic: 'events.results', numPartitions: 1 },
-] as const;
+];
 
 /** Search attributes the design uses: list a sandbox's workflows by key or sandbox name. */
 export const SEARCH_ATTRIBUTES = { SignadotRoutingKey: 'Keyword', SignadotSandbox: 'Keyword' } as const;
@@ -152,6 +177,18 @@ export function kafkaService(settings: StackSettings): StackService {
             waitForLeaders: true,
           });
           console.log(`[stack] created topics: ${missing.map((t) => t.topic).join(', ')}`);
+        }
+        // Topics of a stack created before a setting was added get it too (idempotent).
+        const configured = STACK_TOPICS.filter((t) => existing.has(t.topic) && t.configEntries);
+        if (configured.length > 0) {
+          await admin.alterConfigs({
+            validateOnly: false,
+            resources: configured.map((t) => ({
+              type: ConfigResourceTypes.TOPIC,
+              name: t.topic,
+              configEntries: t.configEntries ?? [],
+            })),
+          });
         }
       } finally {
         await admin.disconnect();

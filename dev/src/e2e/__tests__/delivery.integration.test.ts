@@ -21,12 +21,6 @@ function orderEvent(eventId: string): string {
   });
 }
 
-async function metric(url: string, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.split(' ').at(-1)) : 0;
-}
-
 describe('delivery guarantees end to end', () => {
   let pipeline: Pipeline;
 
@@ -124,18 +118,15 @@ describe('delivery guarantees end to end', () => {
 
     // Replay every partition from offset 0: a new consumer group starts at the earliest offset, and
     // does not wait out the crashed member's session the way a reset of the old group would.
-    const second = await pipeline.startIngress('', {
-      KAFKA_CONSUMER_GROUP: `replay-${id}`,
-      INGRESS_START_FROM: 'earliest',
-    });
+    const second = await pipeline.startIngress('', { KAFKA_CONSUMER_GROUP: `replay-${id}` });
     await pollUntil(
       async () =>
-        (await metric(second.httpUrl, 'ingress_events_total', 'action="duplicate"')) >=
+        (await pipeline.metric(second, 'ingress_events_total', 'action="duplicate"')) >=
         published.events.length,
       { description: 'every event to be redelivered and found already started', timeoutMs: 30_000 },
     );
     assert.equal(
-      await metric(second.httpUrl, 'ingress_events_total', 'action="started"'),
+      await pipeline.metric(second, 'ingress_events_total', 'action="started"'),
       0,
       'no second start',
     );
