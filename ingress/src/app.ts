@@ -25,12 +25,16 @@ import type { TopicSpec } from './kafka/seam';
 import { ingressMetrics } from './metrics';
 import { consumerGroupOf, SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
 
-export interface RunningIngress {
-  /** Base URL of /healthz, /readyz, /metrics. */
+/** The ingress service: created with its health server up, then started. */
+export interface IngressApp {
+  /** Base URL of /healthz, /readyz, /metrics (answering from creation on). */
   healthUrl: string;
+  /** Connects to Kafka and starts consuming; resolves once the consumer runs. */
+  start(): Promise<void>;
   /**
    * Stops consuming (the record in hand is interrupted and left uncommitted, what was done is
-   * committed), then closes everything. Bounded: it never waits for a back-off or a retry.
+   * committed), then closes everything. Bounded: it never waits for a back-off or a retry. Safe at
+   * any point, also during `start`.
    */
   stop(): Promise<void>;
   /** Rejects when the ingress cannot go on (a consumer crash kafkajs will not restart from, a dead-letter topic that refuses writes); never resolves. */
@@ -58,7 +62,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * Wires and starts the ingress. The health server comes first, so `/healthz` answers from the start.
+ * Wires the ingress and starts its health server, so `/healthz` answers from the start; `start` then
+ * connects to Kafka and consumes.
  *
  * - The baseline (no `SIGNADOT_SANDBOX_NAME`) reads the events topic in group `G` and decides each
  *   event's owner once: a sandbox that forks the ingress gets the record forwarded, byte for byte, to
@@ -66,7 +71,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  *   worker queue).
  * - A fork reads its sandbox's topic in group `G-<sandbox>`, from the earliest offset, and starts all of it.
  */
-export async function startIngress(config: IngressConfig): Promise<RunningIngress> {
+export async function createIngress(config: IngressConfig): Promise<IngressApp> {
   const identity = instanceIdentity(config.signadot);
   const sandboxName = identity.sandboxName;
   const instance = instanceLabel(sandboxName);
@@ -249,14 +254,12 @@ export async function startIngress(config: IngressConfig): Promise<RunningIngres
     return closed;
   };
 
-  try {
+  const start = async () => {
     // A fork's topic may not exist yet (nothing forwarded so far); it reads it from the start.
     if (sandboxName) await kafka.admin.ensureTopic(sandboxTopicSpec(config, topic));
+    if (stopping) return;
     await loop.start();
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  logger.info({ groupId, topic, mode: mode.kind }, 'ingress running');
-  return { healthUrl: health.url, stop, failure };
+    logger.info({ groupId, topic, mode: mode.kind }, 'ingress running');
+  };
+  return { healthUrl: health.url, start, stop, failure };
 }

@@ -1,4 +1,4 @@
-export { type RunningIngress, sandboxTopicSpec, startIngress } from './app';
+export { createIngress, type IngressApp, sandboxTopicSpec } from './app';
 export * from './config';
 export { ConsumerLoop, type Outcome, type RecordHandler } from './consumer-loop';
 export { DeadLetterPublisher, type DeadLetterReason, DeadLetterRefusedError } from './dead-letter';

@@ -17,8 +17,8 @@ async function main(): Promise<void> {
   // Telemetry first: the kafkajs instrumentation must patch kafkajs before anything loads it,
   // hence require() here instead of a top-level import of ./app.
   const telemetry = startTelemetry(config.telemetry);
-  const { startIngress } = require('./app') as typeof import('./app');
-  const ingress = await startIngress(config);
+  const { createIngress } = require('./app') as typeof import('./app');
+  const ingress = await createIngress(config);
   onShutdown(async () => {
     await ingress.stop();
     await telemetry.shutdown();
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     await telemetry.shutdown().catch(() => undefined);
     process.exit(1);
   });
+  await ingress.start();
 }
 
 main().catch((error: unknown) => {

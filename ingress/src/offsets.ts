@@ -6,7 +6,10 @@ interface PartitionOffsets {
   pending: Set<bigint>;
   /** One past the highest offset delivered so far. */
   end: bigint | undefined;
-  /** The position last handed out by `committable()`. */
+  /**
+   * The position last handed out by `committable()`; at first, the first offset delivered (the
+   * group's position then), so a partition whose first record is not done commits nothing.
+   */
   committed: bigint | undefined;
 }
 
@@ -38,6 +41,7 @@ export class OffsetTracker {
   begin(ref: PartitionRef, offset: string): void {
     const state = this.state(ref);
     const at = BigInt(offset);
+    if (state.end === undefined && state.committed === undefined) state.committed = at;
     state.pending.add(at);
     if (state.end === undefined || at + 1n > state.end) state.end = at + 1n;
   }
@@ -64,7 +68,7 @@ export class OffsetTracker {
   /** Forgets a commit that did not happen, so the position is offered again. */
   uncommitted(position: PartitionRef & { nextOffset: string }): void {
     const state = this.state(position);
-    if (state.committed === BigInt(position.nextOffset)) state.committed = undefined;
+    if (state.committed === BigInt(position.nextOffset)) state.committed = BigInt(position.nextOffset) - 1n;
   }
 
   /** Forgets everything (after a rebalance the group's committed offsets are the truth again). */

@@ -68,7 +68,8 @@ Examples:
   KAFKA_BROKERS=kafka-bootstrap:9092 node producer/dist/cli.js publish --payload-file order.json --topic events.replay
 
 Kafka settings come from the environment (KAFKA_BROKERS, KAFKA_TOPIC, KAFKA_CLIENT_ID, LOG_LEVEL, ...;
-see the README). Logs go to stderr, the summary to stdout.
+see the README). While no broker answers, connecting and sending are retried for PUBLISH_RETRY_TIMEOUT_MS
+(2 minutes); the summary then says what was sent. Logs go to stderr, the summary to stdout.
 
 Exit codes: 0 all sent; 1 Kafka error (nothing or part sent, see the message); 2 invalid option, nothing
 sent; 78 invalid configuration; 130/143 stopped by SIGINT/SIGTERM after the batch in flight.`;
@@ -137,7 +138,14 @@ async function publish(flags: PublishFlags): Promise<number> {
   process.once('SIGTERM', onSignal);
   let sender: EventSender | undefined;
   try {
-    sender = await connectSender({ kafka: config.kafka, topic, log, logLevel: config.telemetry.logLevel });
+    const retryTimeoutMs = config.publish.retryTimeoutMs;
+    sender = await connectSender({
+      kafka: config.kafka,
+      topic,
+      log,
+      logLevel: config.telemetry.logLevel,
+      retryTimeoutMs,
+    });
     const result = await publishEvents(sender, events, {
       topic,
       routingKey: flags.routingKey,
@@ -146,6 +154,7 @@ async function publish(flags: PublishFlags): Promise<number> {
       rate: flags.rate,
       signal: stop.signal,
       log,
+      retryTimeoutMs,
     });
     await writeStdout(flags.json ? `${JSON.stringify(summaryJson(result))}\n` : formatSummary(result));
     if (!result.interrupted) return EXIT.ok;

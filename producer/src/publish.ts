@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context } from '@opentelemetry/api';
+import { type Context, context, defaultTextMapSetter } from '@opentelemetry/api';
+import { W3CBaggagePropagator } from '@opentelemetry/core';
 import {
+  classifyKafkajsError,
   contextWithRoutingKey,
   createEvent,
   eventProblems,
+  isKafkajsError,
   type KafkaConfig,
+  kafkajsLogCreator,
+  kafkajsLogLevel,
   type LogLevel,
   type PipelineEvent,
 } from '@sandbox-routing/shared';
-import type { LogEntry, Message } from 'kafkajs';
+import { backOff } from 'exponential-backoff';
+import type { Message } from 'kafkajs';
 import type { PublishLog } from './log';
 import type { MessageHeaders } from './options';
 import type { PayloadFactory } from './payload';
@@ -22,6 +28,9 @@ export const MAX_BATCH = 500;
 
 /** Up to this many events the text summary has one line per event; above it, counts per partition. */
 export const PER_EVENT_LINES = 20;
+
+/** How long a failed send is retried by default: long enough to ride out a broker restart. */
+export const DEFAULT_RETRY_TIMEOUT_MS = 120_000;
 
 /** Invalid input found after option parsing; `option` is the flag to blame. The CLI exits with 2. */
 export class UsageError extends Error {
@@ -114,6 +123,12 @@ export interface PublishOptions {
   /** Stops sending after the batch in flight (SIGINT/SIGTERM in the CLI). */
   signal?: AbortSignal;
   log?: PublishLog;
+  /**
+   * How long a failing send is retried (with back-off) before the run gives up; default
+   * {@link DEFAULT_RETRY_TIMEOUT_MS}. Errors marked `retriable: false` (a record too large, no
+   * permission) end the run at once.
+   */
+  retryTimeoutMs?: number;
 }
 
 /** One sent event, as in the summary. */
@@ -147,18 +162,56 @@ export class PublishError extends Error {
   }
 }
 
-/** Kafka messages for `events`: JSON value, key, and a fresh headers object per message. */
+/** Writes the W3C `baggage` header, whatever propagators are (or are not) registered globally. */
+const baggagePropagator = new W3CBaggagePropagator();
+
+/**
+ * Kafka messages for `events`: JSON value, key, and a fresh headers object per message. With a
+ * `sendContext`, its baggage (the routing key) is written into `baggage` here, explicitly, so routing
+ * never depends on the kafkajs instrumentation being loaded; when it is, it adds `traceparent` and
+ * writes the same baggage again.
+ */
 export function toMessages(
   events: readonly PipelineEvent[],
-  options: Pick<PublishOptions, 'key' | 'headers'> = {},
+  options: Pick<PublishOptions, 'key' | 'headers'> & { sendContext?: Context } = {},
 ): Message[] {
-  return events.map((event) => ({
-    key: options.key ?? event.id,
-    value: JSON.stringify(event),
+  return events.map((event) => {
     // One object per message: the kafkajs instrumentation injects traceparent/baggage into it in place,
     // and each message gets its own span, so a shared object would end up with one span's traceparent.
-    headers: { ...options.headers },
-  }));
+    const headers: Record<string, string | string[]> = { ...options.headers };
+    if (options.sendContext) baggagePropagator.inject(options.sendContext, headers, defaultTextMapSetter);
+    return { key: options.key ?? event.id, value: JSON.stringify(event), headers };
+  });
+}
+
+/** False for errors that say retrying cannot help (`retriable: false`, as kafkajs and our own errors mark them). */
+function isRetriableSendError(error: unknown): boolean {
+  if (isKafkajsError(error)) return classifyKafkajsError(error).retriable;
+  return (error as { retriable?: unknown } | undefined)?.retriable !== false;
+}
+
+/**
+ * Runs `attempt` until it succeeds, retrying retriable failures with exponential back-off (full
+ * jitter, 250 ms up to 5 s) for at most `timeoutMs`; `onRetry` is told of each failure retried.
+ */
+export async function retryFor<T>(
+  timeoutMs: number,
+  attempt: () => Promise<T>,
+  onRetry: (error: unknown, attempt: number) => void,
+  signal?: AbortSignal,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  return backOff(attempt, {
+    numOfAttempts: Number.MAX_SAFE_INTEGER,
+    startingDelay: 250,
+    maxDelay: 5000,
+    jitter: 'full',
+    retry: (error: unknown, attemptNumber: number) => {
+      if (signal?.aborted || !isRetriableSendError(error) || performance.now() >= deadline) return false;
+      onRetry(error, attemptNumber);
+      return true;
+    },
+  });
 }
 
 /**
@@ -177,6 +230,7 @@ export async function publishEvents(
   options: PublishOptions,
 ): Promise<PublishResult> {
   const { topic, rate, signal, log } = options;
+  const retryTimeoutMs = options.retryTimeoutMs ?? DEFAULT_RETRY_TIMEOUT_MS;
   // "" means no key, as everywhere in this project (the Kubernetes Job passes an empty ROUTING_KEY).
   const routingKey = options.routingKey || undefined;
   const sendContext =
@@ -208,10 +262,23 @@ export async function publishEvents(
       continue;
     }
     // Messages are made per batch, so a large run holds each event once, not also as a message.
-    const batch = toMessages(events.slice(next, end), options);
+    const batch = toMessages(events.slice(next, end), {
+      ...options,
+      ...(routingKey === undefined ? {} : { sendContext }),
+    });
     let placements: MessagePlacement[];
     try {
-      placements = await context.with(sendContext, () => sender.send(topic, batch));
+      // A retried batch may have landed before its send failed: consumers dedupe by event id.
+      placements = await retryFor(
+        retryTimeoutMs,
+        () => context.with(sendContext, () => sender.send(topic, batch)),
+        (error, attempt) =>
+          log?.warn(
+            { topic, attempt, sent: published.length, of: events.length, error: (error as Error).message },
+            'send failed; retrying',
+          ),
+        signal,
+      );
     } catch (error) {
       throw new PublishError(
         `sending to ${topic} failed after ${published.length} of ${events.length} events were sent: ${(error as Error).message}`,
@@ -313,18 +380,6 @@ export function formatSummary(result: PublishResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** kafkajs log levels, by name (its enum is a runtime value of the lazily loaded module). */
-const KAFKAJS_LEVEL = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
-
-/** kafkajs's DEBUG dumps every protocol request and response, so only `trace` turns it on. */
-function kafkajsLevel(level: LogLevel): number {
-  if (level === 'silent') return KAFKAJS_LEVEL.NOTHING;
-  if (level === 'fatal' || level === 'error') return KAFKAJS_LEVEL.ERROR;
-  if (level === 'warn') return KAFKAJS_LEVEL.WARN;
-  if (level === 'trace') return KAFKAJS_LEVEL.DEBUG;
-  return KAFKAJS_LEVEL.INFO;
-}
-
 /** Options of {@link connectSender}. */
 export interface ConnectOptions {
   kafka: KafkaConfig;
@@ -332,6 +387,8 @@ export interface ConnectOptions {
   topic: string;
   log: PublishLog;
   logLevel: LogLevel;
+  /** How long connecting (and the topic check) is retried while no broker answers; default {@link DEFAULT_RETRY_TIMEOUT_MS}. */
+  retryTimeoutMs?: number;
 }
 
 /** The topic does not exist; with auto-creation off, sending would only retry and fail. */
@@ -369,36 +426,41 @@ export async function connectSender(options: ConnectOptions): Promise<EventSende
   const kafka = new Kafka({
     clientId: options.kafka.clientId,
     brokers: options.kafka.brokers,
-    logLevel: kafkajsLevel(options.logLevel),
-    logCreator:
-      () =>
-      ({ namespace, level, log: { message, timestamp: _timestamp, ...extra } }: LogEntry) => {
-        const fields = { component: `kafkajs.${namespace}`, ...extra };
-        if (level <= KAFKAJS_LEVEL.ERROR) log.error(fields, message);
-        else if (level === KAFKAJS_LEVEL.WARN) log.warn(fields, message);
-        else if (level === KAFKAJS_LEVEL.INFO) log.info(fields, message);
-        else log.debug(fields, message);
-      },
+    logLevel: kafkajsLogLevel(options.logLevel),
+    logCreator: kafkajsLogCreator(log),
+    // Few retries inside kafkajs: publishEvents retries (and says so) for as long as configured.
+    retry: { retries: 2, initialRetryTime: 250, maxRetryTime: 2000 },
   });
+  const retryTimeoutMs = options.retryTimeoutMs ?? DEFAULT_RETRY_TIMEOUT_MS;
+  const brokers = options.kafka.brokers.join(',');
+  const onRetry = (what: string) => (error: unknown, attempt: number) =>
+    log.warn({ brokers, attempt, error: (error as Error).message }, `${what} failed; retrying`);
 
   // Checking first turns a missing topic into one clear error instead of ~10 s of retried sends.
-  const admin = kafka.admin();
   let topics: string[];
   try {
-    await admin.connect();
-    topics = await admin.listTopics();
-  } catch (error) {
-    throw new Error(
-      `cannot reach Kafka at ${options.kafka.brokers.join(',')} (KAFKA_BROKERS): ${(error as Error).message}`,
-      { cause: error },
+    topics = await retryFor(
+      retryTimeoutMs,
+      async () => {
+        const admin = kafka.admin();
+        try {
+          await admin.connect();
+          return await admin.listTopics();
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      onRetry('reaching Kafka'),
     );
-  } finally {
-    await admin.disconnect();
+  } catch (error) {
+    throw new Error(`cannot reach Kafka at ${brokers} (KAFKA_BROKERS): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (!topics.includes(options.topic)) throw new TopicNotFoundError(options.topic);
 
   const producer = kafka.producer({ createPartitioner, idempotent: false, allowAutoTopicCreation: false });
-  await producer.connect();
+  await retryFor(retryTimeoutMs, () => producer.connect(), onRetry('connecting the producer'));
   return {
     async send(topic, messages) {
       const metadata = await producer.send({ topic, acks: -1, messages });

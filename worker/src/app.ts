@@ -9,12 +9,14 @@ import {
   instanceTaskQueue,
   kafkaTrailTransport,
   type Logger,
+  type ReachabilityProbe,
   type RoutingDecisionEvent,
   redactConfig,
   registerRouteTableMetrics,
   registerTrailMetrics,
   routingDecisionCounter,
   startHealthServer,
+  startReachabilityProbe,
   startRouteTable,
   TrailEmitter,
   trailWorkerOptions,
@@ -26,6 +28,10 @@ import { temporalLogger } from './temporal-logger';
 
 /** How long a stopping worker keeps trying to send its last trail records. */
 const TRAIL_CLOSE_TIMEOUT_MS = 3_000;
+
+/** Temporal is checked this often for /readyz; a check not answered within the timeout fails. */
+const PROBE_INTERVAL_MS = 1000;
+const PROBE_TIMEOUT_MS = 2000;
 
 /** Logs every routing decision of the interceptors and counts it in `/metrics`. */
 function decisionListener(logger: Logger, count: (event: RoutingDecisionEvent) => void) {
@@ -96,6 +102,7 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
   if (trail) registerTrailMetrics(registry, trail);
 
   let connection: NativeConnection | undefined;
+  let temporal: ReachabilityProbe | undefined;
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let stopping = false;
@@ -108,6 +115,8 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
   const health = await startHealthServer(config.http, registry, [
     { name: 'routeTable', ready: () => routeTable.synced },
     { name: 'worker', ready: () => worker?.getState() === 'RUNNING' },
+    // The worker stays RUNNING while Temporal is away (its polls just fail and retry): ask Temporal.
+    { name: 'temporal-reachable', ready: () => temporal?.reachable ?? false },
   ]);
 
   return {
@@ -117,6 +126,17 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
     failure,
     async start() {
       connection = await connectWorker(config.temporal);
+      const checked = connection;
+      temporal = startReachabilityProbe({
+        name: 'temporal',
+        check: () =>
+          checked.withDeadline(Date.now() + Math.min(config.temporal.callTimeoutMs, PROBE_TIMEOUT_MS), () =>
+            checked.healthService.check({}),
+          ),
+        intervalMs: PROBE_INTERVAL_MS,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        logger,
+      });
       if (stopping) return;
       const options = {
         connection,
@@ -160,6 +180,7 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
       try {
         await running;
       } finally {
+        temporal?.stop();
         // After the drain, so the last runs' records go out too (bounded: Kafka may be away).
         await trail?.close(TRAIL_CLOSE_TIMEOUT_MS);
         await routeTable.stop();

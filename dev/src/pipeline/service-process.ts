@@ -43,6 +43,22 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const httpUrl = `http://127.0.0.1:${options.httpPort}`;
+  try {
+    await waitUntilReady(options, child, httpUrl, logFile);
+  } catch (error) {
+    // Never leave a process behind that nobody will stop.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw error;
+  }
+  return { name: options.name, httpUrl, logFile, child };
+}
+
+async function waitUntilReady(
+  options: StartServiceOptions,
+  child: ChildProcess,
+  httpUrl: string,
+  logFile: string,
+): Promise<void> {
   await pollUntil(
     async () => {
       const response = await fetch(`${httpUrl}/readyz`, { signal: AbortSignal.timeout(1000) });
@@ -58,7 +74,6 @@ export async function startService(options: StartServiceOptions): Promise<Servic
       },
     },
   );
-  return { name: options.name, httpUrl, logFile, child };
 }
 
 /** SIGTERM by PID and wait for the exit; returns the exit code (SIGKILL after `graceMs`). */

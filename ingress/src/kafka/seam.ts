@@ -4,20 +4,11 @@
  * they are tested with in-memory fakes and a change of client (say to `@confluentinc/kafka-javascript`)
  * is one new adapter. The adapter shipped is kafkajs (`./kafkajs`).
  */
+import type { KafkaErrorReason } from '@sandbox-routing/shared';
 import type { ConsumedRecord, KafkaRecord, PartitionRef } from './records';
 
 /** Why a broker refused or failed a request, as far as the ingress must tell cases apart. */
-export type BrokerErrorReason =
-  /** The record (or batch) exceeds the topic's `max.message.bytes`: retrying cannot help. */
-  | 'too-large'
-  /** The topic does not exist (for example deleted meanwhile). */
-  | 'unknown-topic'
-  /** The client may not write or read the topic, or manage the cluster. */
-  | 'not-authorized'
-  /** The broker rejects the record itself (validation, policy, invalid topic name). */
-  | 'invalid-record'
-  /** No broker answered in time, a leader moved, a connection dropped: worth retrying. */
-  | 'unavailable';
+export type BrokerErrorReason = KafkaErrorReason;
 
 /** A Kafka request failed. `retriable` says whether the same request can succeed later. */
 export class BrokerError extends Error {

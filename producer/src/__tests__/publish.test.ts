@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { context } from '@opentelemetry/api';
-import { parseEvent, routingKeyFromContext } from '@sandbox-routing/shared';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { contextWithRoutingKey, parseEvent, routingKeyFromContext } from '@sandbox-routing/shared';
 import { startTelemetry, type Telemetry } from '@sandbox-routing/shared/telemetry';
 import type { Message } from 'kafkajs';
 import { createStderrLogger } from '../log';
@@ -124,6 +124,16 @@ describe('toMessages', () => {
     );
   });
 
+  it('writes the routing key into baggage itself, with no OpenTelemetry SDK or instrumentation loaded', () => {
+    assert.equal(propagation.getActiveBaggage(), undefined, 'no SDK here');
+    const sendContext = contextWithRoutingKey(ROOT_CONTEXT, 'k7x2m9p4q1w8z');
+    const messages = toMessages(events, { sendContext, headers: { 'x-test': '1' } });
+    for (const message of messages) {
+      assert.deepEqual(message.headers, { 'x-test': '1', baggage: 'sd-routing-key=k7x2m9p4q1w8z' });
+    }
+    assert.equal(toMessages(events)[0]?.headers?.baggage, undefined, 'no context, no baggage');
+  });
+
   it('gives every message its own headers object (the instrumentation writes into it)', () => {
     const messages = toMessages(events, { headers: { 'x-test': ['1', '2'] } });
     assert.deepEqual(messages[0]?.headers, { 'x-test': ['1', '2'] });
@@ -203,20 +213,50 @@ describe('publishEvents', () => {
     assert.match(formatSummary(result), new RegExp(`interrupted: sent ${result.sent} of 50 events`));
   });
 
-  it('reports what was sent before a failing send', async () => {
+  it('retries a failing send until it goes through, and logs each retry', async () => {
+    const lines: string[] = [];
+    const log = createStderrLogger({ logLevel: 'warn', serviceName: 'producer' }, (line) => lines.push(line));
     const sender = fakeSender((_, index) => {
-      if (index === 1) throw new Error('broker went away');
+      if (index === 1 || index === 2) throw new Error('broker went away');
     });
     const events = buildEvents({ count: MAX_BATCH + 1, payload: sampleOrder });
-    await assert.rejects(publishEvents(sender, events, { topic: 't' }), (error: unknown) => {
-      assert.ok(error instanceof PublishError);
-      assert.match(
-        error.message,
-        new RegExp(`failed after ${MAX_BATCH} of ${MAX_BATCH + 1} events.*broker went away`),
-      );
-      assert.equal(error.partial.sent, MAX_BATCH);
-      return true;
+    const result = await publishEvents(sender, events, { topic: 't', log });
+    assert.equal(result.sent, MAX_BATCH + 1);
+    assert.equal(sender.calls.length, 4, 'one batch, two failures, the second batch');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0] ?? '', /"sent":500,"of":501.*send failed; retrying/);
+  });
+
+  it('gives up after the retry time, saying what it sent', async () => {
+    const sender = fakeSender((_, index) => {
+      if (index >= 1) throw new Error('broker went away');
     });
+    const events = buildEvents({ count: MAX_BATCH + 1, payload: sampleOrder });
+    await assert.rejects(
+      publishEvents(sender, events, { topic: 't', retryTimeoutMs: 300 }),
+      (error: unknown) => {
+        assert.ok(error instanceof PublishError);
+        assert.match(
+          error.message,
+          new RegExp(`failed after ${MAX_BATCH} of ${MAX_BATCH + 1} events.*broker went away`),
+        );
+        assert.equal(error.partial.sent, MAX_BATCH);
+        assert.ok(sender.calls.length > 2, 'retried before giving up');
+        return true;
+      },
+    );
+  });
+
+  it('gives up at once on an error retrying cannot fix', async () => {
+    const sender = fakeSender((_, index) => {
+      if (index === 1) throw Object.assign(new Error('record too large'), { retriable: false });
+    });
+    const events = buildEvents({ count: MAX_BATCH + 1, payload: sampleOrder });
+    await assert.rejects(
+      publishEvents(sender, events, { topic: 't' }),
+      /failed after 500 of 501 events.*too large/,
+    );
+    assert.equal(sender.calls.length, 2);
   });
 });
 

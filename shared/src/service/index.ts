@@ -1,11 +1,14 @@
 export { type HealthServer, type ReadinessCheck, startHealthServer } from './health-server';
 export {
+  classifyKafkajsError,
   type FieldLogger,
+  isKafkajsError,
   KAFKAJS_LOG_LEVEL,
+  type KafkaErrorReason,
   type KafkajsLogEntry,
   kafkajsLogCreator,
   kafkajsLogLevel,
-} from './kafkajs-log';
+} from './kafkajs';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { createRegistry, registerRouteTableMetrics, routingDecisionCounter } from './metrics';
 export {

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { backoffDelay } from '../backoff';
+import { ConsumerLoop, type Outcome } from '../consumer-loop';
+import type { ConsumedRecord } from '../kafka/records';
+import { OffsetTracker } from '../offsets';
+import { consumed, FakeSource, settle, silentLogger } from './fakes';
+
+const at = (partition: number, offset: number): ConsumedRecord =>
+  consumed({ partition, offset: String(offset) });
+
+function loop(
+  handle: (record: ConsumedRecord, signal: AbortSignal) => Promise<Outcome>,
+  extra: { onFatal?: (error: unknown) => void; backoffMs?: number } = {},
+) {
+  const source = new FakeSource();
+  const backoffs: (string | undefined)[] = [];
+  const consumer = new ConsumerLoop({
+    source,
+    handle,
+    backoff: { initialMs: extra.backoffMs ?? 5, maxMs: extra.backoffMs ?? 5 },
+    logger: silentLogger,
+    onFatal: extra.onFatal ?? (() => assert.fail('not fatal')),
+    onBackoff: (_, operation) => backoffs.push(operation),
+    commitRetryMs: 5,
+    random: () => 0.5,
+  });
+  return { source, consumer, backoffs };
+}
+
+const done: Outcome = { status: 'done', action: 'started' };
+
+describe('ConsumerLoop', () => {
+  it('commits, per partition, the offset after each record done', async () => {
+    const { source, consumer } = loop(async () => done);
+    await consumer.start();
+    await source.deliver(at(0, 10));
+    await source.deliver(at(1, 3));
+    await source.deliver(at(0, 11));
+    await settle();
+    assert.equal(source.committedAt(0), '12');
+    assert.equal(source.committedAt(1), '4');
+  });
+
+  it('pauses the partition rewound to a record that must wait, resumes it after the back-off, and commits nothing past it', async () => {
+    let attempts = 0;
+    const { source, consumer, backoffs } = loop(async (record) => {
+      if (record.offset === '5' && attempts++ < 2) {
+        return { status: 'retry', operation: 'workflow start', error: new Error('UNAVAILABLE') };
+      }
+      return done;
+    });
+    await consumer.start();
+    await source.deliver(at(0, 4));
+    await source.deliver(at(0, 5));
+    assert.deepEqual(source.pauses, [{ partition: 0, fromOffset: '5' }]);
+    assert.equal(consumer.backingOff, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(source.resumes, [0], 'resumed after the back-off');
+    await source.deliver(at(0, 5)); // delivered again, fails again
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settle();
+    assert.equal(source.committedAt(0), '5', 'never past the waiting record');
+    await source.deliver(at(0, 5)); // third time lucky
+    await source.deliver(at(0, 6));
+    await settle();
+    assert.equal(source.committedAt(0), '7');
+    assert.equal(consumer.backingOff, 0);
+    assert.deepEqual(backoffs, ['workflow start', undefined]);
+  });
+
+  it('stops the partition and reports a record whose handling throws', async () => {
+    const fatal: unknown[] = [];
+    const { source, consumer } = loop(
+      async () => {
+        throw new Error('dead-letter topic refuses writes');
+      },
+      { onFatal: (error) => fatal.push(error) },
+    );
+    await consumer.start();
+    await source.deliver(at(2, 7));
+    assert.equal(fatal.length, 1);
+    assert.deepEqual(source.pauses, [{ partition: 2, fromOffset: '7' }]);
+    assert.equal(source.committedAt(2), undefined);
+  });
+
+  it('offers a failed commit again', async () => {
+    const { source, consumer } = loop(async () => done);
+    source.failCommits = 1;
+    await consumer.start();
+    await source.deliver(at(0, 1));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(source.committedAt(0), '2');
+  });
+
+  it('stops within the record in hand: interrupts it, leaves it uncommitted, commits what was done, leaves the group', async () => {
+    let started!: () => void;
+    const inHand = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const { source, consumer } = loop(async (record, signal) => {
+      if (record.offset === '2') {
+        started();
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        return { status: 'stopped' };
+      }
+      return done;
+    });
+    await consumer.start();
+    await source.deliver(at(0, 1));
+    const delivering = source.deliver(at(0, 2));
+    await inHand;
+    await consumer.stop();
+    await delivering;
+    assert.equal(source.committedAt(0), '2', 'offset 1 done, offset 2 not');
+    assert.equal(source.stopped, true);
+    await source.deliver(at(0, 3));
+    assert.equal(source.committedAt(0), '2', 'nothing handled after stop');
+  });
+
+  it('commits nothing for a partition whose first record is still waiting, not even at shutdown', async () => {
+    const { source, consumer } = loop(
+      async () => ({ status: 'retry', operation: 'workflow start', error: new Error('down') }),
+      { backoffMs: 60_000 },
+    );
+    await consumer.start();
+    await source.deliver(at(1, 0));
+    await consumer.stop();
+    assert.equal(source.committedAt(1), undefined);
+  });
+
+  it('does not wait for a back-off to stop', async () => {
+    const { source, consumer } = loop(
+      async () => ({ status: 'retry', operation: 'workflow start', error: new Error('down') }),
+      { backoffMs: 60_000 },
+    );
+    await consumer.start();
+    await source.deliver(at(0, 1));
+    const started = performance.now();
+    await consumer.stop();
+    assert.ok(performance.now() - started < 1000);
+    assert.deepEqual(source.resumes, [], 'the back-off timer was cleared');
+  });
+});
+
+describe('OffsetTracker', () => {
+  const p0 = { topic: 't', partition: 0 };
+
+  it('commits only the contiguous prefix of finished offsets, whatever finishes first', () => {
+    const tracker = new OffsetTracker();
+    for (const offset of ['10', '11', '12']) tracker.begin(p0, offset);
+    tracker.finish(p0, '12');
+    tracker.finish(p0, '11');
+    assert.deepEqual(tracker.committable(), [], 'no progress while the first one is not done');
+    tracker.finish(p0, '10');
+    assert.deepEqual(tracker.committable(), [{ ...p0, nextOffset: '13' }]);
+    assert.deepEqual(tracker.committable(), [], 'nothing new');
+  });
+
+  it('skips gaps in offsets (compaction, control records)', () => {
+    const tracker = new OffsetTracker();
+    tracker.begin(p0, '5');
+    tracker.finish(p0, '5');
+    tracker.begin(p0, '9');
+    tracker.finish(p0, '9');
+    assert.deepEqual(tracker.committable(), [{ ...p0, nextOffset: '10' }]);
+  });
+
+  it('offers an uncommitted position again, and forgets everything on reset', () => {
+    const tracker = new OffsetTracker();
+    tracker.begin(p0, '1');
+    tracker.finish(p0, '1');
+    const [position] = tracker.committable();
+    assert.ok(position);
+    tracker.uncommitted(position);
+    assert.deepEqual(tracker.committable(), [position]);
+    tracker.reset();
+    assert.deepEqual(tracker.committable(), []);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles up to the cap, with equal jitter (never below half)', () => {
+    const policy = { initialMs: 200, maxMs: 5000 };
+    assert.equal(
+      backoffDelay(policy, 1, () => 0),
+      100,
+    );
+    assert.equal(
+      backoffDelay(policy, 1, () => 1),
+      200,
+    );
+    assert.equal(
+      backoffDelay(policy, 3, () => 1),
+      800,
+    );
+    assert.equal(
+      backoffDelay(policy, 10, () => 0),
+      2500,
+    );
+    assert.equal(
+      backoffDelay(policy, 1000, () => 1),
+      5000,
+    );
+  });
+});
