@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -167,8 +168,9 @@ describe('outages and health', () => {
     const outage = Date.now();
     await notReadyBecause(ingress, 'kafka-reachable', outage);
 
-    // The producer starts while no broker answers and keeps retrying (PUBLISH_RETRY_TIMEOUT_MS).
-    const publishing = startProcess(
+    // The producer starts while no broker answers and keeps retrying (PUBLISH_RETRY_TIMEOUT_MS): the
+    // broker comes back only after the producer has said so, past kafkajs's own few retries.
+    const publishing = spawn(
       process.execPath,
       [
         path.join(REPO_ROOT, 'producer/dist/cli.js'),
@@ -180,14 +182,35 @@ describe('outages and health', () => {
         `outage-${id}`,
       ],
       {
-        env: { KAFKA_BROKERS: stack.KAFKA_BROKERS, KAFKA_TOPIC: pipeline.topic, LOG_LEVEL: 'warn' },
-        timeoutMs: 180_000,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: stack.KAFKA_BROKERS,
+          KAFKA_TOPIC: pipeline.topic,
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    await up();
-    const published = await publishing.done;
-    assert.equal(published.code, 0, published.stderr);
-    const summary = JSON.parse(published.stdout) as { sent: number; events: { id: string }[] };
+    let stdout = '';
+    let stderr = '';
+    publishing.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    publishing.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => publishing.once('close', (code) => resolve(code)));
+    try {
+      await pollUntil(() => /reaching Kafka failed; retrying/.test(stderr), {
+        description: 'the producer to retry while the broker is away',
+        timeoutMs: 60_000,
+      });
+      await up();
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      publishing.kill('SIGKILL');
+    }
+    const summary = JSON.parse(stdout) as { sent: number; events: { id: string }[] };
     assert.equal(summary.sent, 5);
 
     await readyAgain(ingress, 90_000);
