@@ -5,7 +5,8 @@ import { REPO_ROOT, STACK_DIR } from './stack/paths';
 
 /**
  * Runs every compiled test file of the workspaces with node's test runner, one file at a time
- * (integration tests share the local stack). `--unit` leaves out `*.integration.test.js`.
+ * (integration tests share the local stack). `--unit` leaves out `*.integration.test.js`; the fault
+ * suite (`*.faults.test.js`) runs only with `--faults`.
  * Test files are listed explicitly rather than by node's directory search, so helper modules
  * are never mistaken for tests; a compiled test whose source was deleted or renamed is never run
  * (tsc leaves stale outputs behind).
@@ -33,8 +34,11 @@ function testFiles(workspace: string, dir = path.join(REPO_ROOT, workspace, 'dis
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
+const faultsOnly = args.includes('--faults');
 const filters = args.filter((a) => !a.startsWith('--'));
 let files = WORKSPACES.flatMap((ws) => testFiles(ws));
+// The fault suite (`*.faults.test.ts`: soaks with servers killed and restarted) runs on its own.
+files = files.filter((f) => f.endsWith('.faults.test.js') === faultsOnly);
 if (unitOnly) files = files.filter((f) => !f.endsWith('.integration.test.js'));
 if (filters.length > 0) files = files.filter((f) => filters.some((filter) => f.includes(filter)));
 if (files.length === 0) {
@@ -42,6 +46,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const reports: string[] = [];
+const suffix = unitOnly ? '-unit' : faultsOnly ? '-faults' : '';
 if (process.env.CI) {
   const dir = path.join(STACK_DIR, 'reports');
   mkdirSync(dir, { recursive: true });
@@ -49,9 +54,9 @@ if (process.env.CI) {
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=junit',
-    `--test-reporter-destination=${path.join(dir, unitOnly ? 'junit-unit.xml' : 'junit.xml')}`,
+    `--test-reporter-destination=${path.join(dir, `junit${suffix}.xml`)}`,
     '--test-reporter=lcov',
-    `--test-reporter-destination=${path.join(dir, unitOnly ? 'lcov-unit.info' : 'lcov.info')}`,
+    `--test-reporter-destination=${path.join(dir, `lcov${suffix}.info`)}`,
     // The spec reporter then ends with a coverage table per file (the summary CI shows).
     '--experimental-test-coverage',
   );

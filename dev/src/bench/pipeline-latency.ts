@@ -1,17 +1,50 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Command } from 'commander';
-import { Partitioners } from 'kafkajs';
+import { type Consumer, Partitioners } from 'kafkajs';
 import { Pipeline } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
 import { down, isUp, up } from '../stack/stack';
 import { percentile } from './route-defaults';
 
 /**
- * Benchmark: end-to-end latency (publish → workflow completed) for baseline and sandbox events at a
- * modest, paced rate, with every service a real process on the local stack. Prints percentiles and
- * how many events ran anywhere but their owner; asserts nothing.
+ * Benchmark: end-to-end latency (publish → workflow completed) at a modest, paced rate, with every
+ * service a real process on the local stack, for three paths:
+ *
+ * - baseline: no key; the baseline ingress starts it on the baseline worker;
+ * - forwarded: the key of a sandbox that forks the ingress and the worker; the baseline ingress
+ *   forwards the record to the sandbox's topic, the fork's ingress starts it on the fork's worker;
+ * - door-routed: the key of a sandbox that forks only the worker; the baseline ingress starts it on
+ *   the fork's worker directly.
+ *
+ * The forward's cost is measured twice: as the hop itself (when a consumer of the events topic and a
+ * consumer of the sandbox topic, both in this process, receive the same event) and as the difference
+ * between the forwarded and the door-routed path end to end. Prints numbers; asserts nothing.
  */
+
+const ms = (value: number) => (Number.isFinite(value) ? `${Math.round(value)} ms` : 'n/a');
+
+/** A consumer that notes when each event id arrives on `topic`. */
+async function arrivals(pipeline: Pipeline, topic: string, seen: Map<string, number>): Promise<Consumer> {
+  const consumer = pipeline.kafka().consumer({ groupId: `bench-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  let joined!: () => void;
+  const member = new Promise<void>((resolve) => {
+    joined = resolve;
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const id = message.key?.toString();
+      if (id && !seen.has(id)) seen.set(id, performance.now());
+    },
+  });
+  await member;
+  return consumer;
+}
+
+type Path = 'baseline' | 'forwarded' | 'door-routed';
 
 async function main(options: { rate: number; seconds: number }): Promise<void> {
   const startedStack = !isUp();
@@ -27,24 +60,40 @@ async function main(options: { rate: number; seconds: number }): Promise<void> {
   const pipeline = await Pipeline.isolated(stack, path.join(STACK_DIR, 'logs', `bench-${id}`), {
     LOG_LEVEL: 'warn',
   });
-  const sandbox = { name: `bench-${id}`, key: `bench${id}key` };
+  const forked = { name: `bench-${id}`, key: `bench${id}key` };
+  const workerOnly = { name: `benchw-${id}`, key: `benchw${id}key` };
+  const consumers: Consumer[] = [];
   try {
-    await pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker']);
+    await pipeline.registerSandbox(forked.name, forked.key, ['ingress', 'worker']);
+    await pipeline.registerSandbox(workerOnly.name, workerOnly.key, ['worker']);
     await Promise.all([
       pipeline.startWorker(),
       pipeline.startIngress(),
-      pipeline.startWorker(sandbox.name),
-      pipeline.startIngress(sandbox.name),
+      pipeline.startWorker(forked.name),
+      pipeline.startIngress(forked.name), // creates the sandbox topic
+      pipeline.startWorker(workerOnly.name),
     ]);
+    const inEvents = new Map<string, number>();
+    const inSandboxTopic = new Map<string, number>();
+    consumers.push(
+      await arrivals(pipeline, pipeline.topic, inEvents),
+      await arrivals(pipeline, pipeline.sandboxTopic(forked.name), inSandboxTopic),
+    );
+
     const producer = pipeline.kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const total = Math.round(options.rate * options.seconds);
-    const sent: { eventId: string; expected: string }[] = [];
+    const paths: { path: Path; key: string | undefined; owner: string; ingress: string }[] = [
+      { path: 'baseline', key: undefined, owner: 'baseline', ingress: 'baseline' },
+      { path: 'forwarded', key: forked.key, owner: forked.name, ingress: forked.name },
+      { path: 'door-routed', key: workerOnly.key, owner: workerOnly.name, ingress: 'baseline' },
+    ];
+    const sent: { eventId: string; path: Path; owner: string; ingress: string }[] = [];
     const start = Date.now();
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / options.rate;
       if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-      const toSandbox = i % 2 === 1;
+      const route = paths[i % paths.length] as (typeof paths)[number];
       const eventId = `lat-${id}-${i}`;
       await producer.send({
         topic: pipeline.topic,
@@ -57,34 +106,60 @@ async function main(options: { rate: number; seconds: number }): Promise<void> {
               time: new Date().toISOString(),
               payload: {},
             }),
-            headers: toSandbox ? { baggage: `sd-routing-key=${sandbox.key}` } : {},
+            headers: route.key ? { baggage: `sd-routing-key=${route.key}` } : {},
           },
         ],
       });
-      sent.push({ eventId, expected: toSandbox ? sandbox.name : 'baseline' });
+      sent.push({ eventId, path: route.path, owner: route.owner, ingress: route.ingress });
     }
     await producer.disconnect();
-    const outcomes = await Promise.all(
-      sent.map(async (s) => ({ ...s, ...(await pipeline.outcome(s.eventId, 120_000)) })),
+    const outcomes = await pipeline.awaitOutcomes(
+      sent.map((s) => s.eventId),
+      180_000,
     );
+
     console.log(
-      `${total} events at ${options.rate}/s for ${options.seconds} s, half to sandbox ${sandbox.name}`,
+      `${total} events at ${options.rate}/s for ${options.seconds} s, a third each: no key; sandbox ${forked.name} ` +
+        `(forks ingress and worker: forwarded); sandbox ${workerOnly.name} (forks the worker only: door-routed)`,
     );
-    for (const kind of ['baseline', sandbox.name]) {
-      const mine = outcomes.filter((o) => o.expected === kind);
+    const p50p99: Record<string, [number, number]> = {};
+    for (const route of paths) {
+      const mine = sent.filter((s) => s.path === route.path);
       const latencies = mine
-        .flatMap((o) => (o.latencyMs === undefined ? [] : [o.latencyMs]))
+        .flatMap((s) => {
+          const latency = outcomes.get(s.eventId)?.latencyMs;
+          return latency === undefined ? [] : [latency];
+        })
         .sort((a, b) => a - b);
-      const wrong = mine.filter(
-        (o) => o.ranOn !== kind || o.ingestedBy !== kind || o.activitiesOn.some((a) => a !== kind),
-      );
+      const wrong = mine.filter((s) => {
+        const o = outcomes.get(s.eventId);
+        return (
+          !o || o.ranOn !== s.owner || o.ingestedBy !== s.ingress || o.activitiesOn.some((a) => a !== s.owner)
+        );
+      });
+      p50p99[route.path] = [percentile(latencies, 50), percentile(latencies, 99)];
       console.log(
-        `${(kind === 'baseline' ? 'baseline' : 'sandbox').padEnd(9)} n=${latencies.length}  p50 ${percentile(latencies, 50)} ms  p90 ${percentile(latencies, 90)} ms  p99 ${percentile(latencies, 99)} ms  max ${latencies.at(-1)} ms  wrong placements ${wrong.length}`,
+        `${route.path.padEnd(12)} n=${latencies.length}  p50 ${ms(percentile(latencies, 50))}  p90 ${ms(percentile(latencies, 90))}  p99 ${ms(percentile(latencies, 99))}  max ${ms(latencies.at(-1) ?? Number.NaN)}  misplaced ${wrong.length}`,
       );
     }
+    const hops = sent
+      .filter((s) => s.path === 'forwarded')
+      .flatMap((s) => {
+        const from = inEvents.get(s.eventId);
+        const to = inSandboxTopic.get(s.eventId);
+        return from === undefined || to === undefined ? [] : [to - from];
+      })
+      .sort((a, b) => a - b);
+    console.log(
+      `forward hop (seen on ${pipeline.topic} → seen on its sandbox topic): n=${hops.length}  p50 ${ms(percentile(hops, 50))}  p99 ${ms(percentile(hops, 99))}`,
+    );
+    const [fp50, fp99] = p50p99.forwarded ?? [Number.NaN, Number.NaN];
+    const [dp50, dp99] = p50p99['door-routed'] ?? [Number.NaN, Number.NaN];
+    console.log(`end to end, forwarded − door-routed: p50 ${ms(fp50 - dp50)}, p99 ${ms(fp99 - dp99)}`);
   } finally {
+    for (const consumer of consumers) await consumer.disconnect();
     await pipeline.stop();
-    await pipeline.deleteSandbox(sandbox.name);
+    await Promise.all([pipeline.deleteSandbox(forked.name), pipeline.deleteSandbox(workerOnly.name)]);
     if (startedStack) await down();
   }
 }

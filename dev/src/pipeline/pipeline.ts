@@ -20,6 +20,9 @@ export interface EventOutcome {
   pricing: string | undefined;
   /** Publish (event time) to workflow close, ms. */
   latencyMs: number | undefined;
+  /** Epoch ms of the event's time (when it was published) and of the workflow's close. */
+  publishedAt: number | undefined;
+  completedAt: number | undefined;
   result: unknown;
 }
 
@@ -264,6 +267,11 @@ export class Pipeline {
     return this.admin('DELETE', `/admin/routegroups/${name}`);
   }
 
+  /** Makes the stand-in answer routing-rule requests with HTTP 500 (`true`) or normally again. */
+  routeserverFails(failing: boolean): Promise<void> {
+    return this.admin('PUT', '/admin/behaviour', { respondWith: failing ? 'http-500' : 'rules' });
+  }
+
   /** Publishes with the producer CLI, as a user would; returns its JSON summary. */
   async publish(options: {
     routingKey?: string;
@@ -373,6 +381,8 @@ export class Pipeline {
         eventTime !== undefined && description.closeTime
           ? description.closeTime.getTime() - eventTime
           : undefined,
+      publishedAt: eventTime,
+      completedAt: description.closeTime?.getTime(),
       result,
     };
   }
@@ -387,12 +397,15 @@ export class Pipeline {
       await pollUntil(
         async () => {
           const pending = eventIds.filter((id) => !done.has(id));
-          await Promise.all(
-            pending.map(async (eventId) => {
-              const outcome = await this.outcome(eventId, 1).catch(() => undefined);
-              if (outcome) done.set(eventId, outcome);
-            }),
-          );
+          // A few requests at a time: a soak waits for a thousand events at once.
+          for (let i = 0; i < pending.length; i += 25) {
+            await Promise.all(
+              pending.slice(i, i + 25).map(async (eventId) => {
+                const outcome = await this.outcome(eventId, 1).catch(() => undefined);
+                if (outcome) done.set(eventId, outcome);
+              }),
+            );
+          }
           return done.size === eventIds.length;
         },
         { description: `${eventIds.length} events to complete`, timeoutMs, intervalMs: 250 },

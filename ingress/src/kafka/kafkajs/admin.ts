@@ -27,7 +27,9 @@ export class KafkajsAdmin implements TopicAdmin {
     }
   }
 
-  ensureTopic(spec: TopicSpec): Promise<boolean> {
+  async ensureTopic(spec: TopicSpec): Promise<boolean> {
+    // Asking first: kafkajs logs an error line for every "already exists" answer, which is the usual one.
+    if (await this.topicExists(spec.topic)) return false;
     return this.call(`creating topic ${spec.topic}`, (admin) =>
       admin.createTopics({
         topics: [
