@@ -363,9 +363,29 @@ describe('kubernetes manifests', () => {
           `topic ${topic} is created`,
         );
       }
-      assert.equal(
-        envOf(podTemplate(job)?.spec.containers[0] as Container).get('EVENTS_PARTITIONS')?.value,
-        '3',
+      const jobEnv = envOf(podTemplate(job)?.spec.containers[0] as Container);
+      assert.equal(jobEnv.get('EVENTS_PARTITIONS')?.value, '3');
+      // A dead-letter copy is the original plus reason headers: the dead-letter topic must take more.
+      const eventsMax = Number(jobEnv.get('EVENTS_MAX_MESSAGE_BYTES')?.value);
+      const deadLetterMax = Number(jobEnv.get('DEAD_LETTER_MAX_MESSAGE_BYTES')?.value);
+      assert.ok(
+        eventsMax > 0 && deadLetterMax > eventsMax,
+        `dead-letter ${deadLetterMax} > events ${eventsMax}`,
+      );
+      assert.match(script, /--topic events \\[\s\S]*?max\.message\.bytes="\$EVENTS_MAX_MESSAGE_BYTES"/);
+      assert.match(
+        script,
+        /--topic events\.dead-letter [\s\S]*?max\.message\.bytes="\$DEAD_LETTER_MAX_MESSAGE_BYTES"/,
+      );
+      // Sandbox topics the baseline ingress creates are replicated like the others, and can be.
+      const ingressEnv = envOf(deployment(k, 'ingress').main);
+      const replication = ingressEnv.get('INGRESS_SANDBOX_TOPIC_REPLICATION_FACTOR')?.value;
+      assert.equal(replication, jobEnv.get('REPLICATION_FACTOR')?.value);
+      assert.ok(Number(replication) <= (kafka.spec.replicas as number), 'not more replicas than brokers');
+      assert.match(
+        ingressEnv.get('INGRESS_SANDBOX_TOPIC_CONFIG')?.value ?? '',
+        new RegExp(`max\\.message\\.bytes=${eventsMax}\\b`),
+        'sandbox topics take what the events topic takes',
       );
     });
 
