@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { instanceLabel } from '@sandbox-routing/shared';
 import { freePort, type ProcessRun, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services';
 import { checkoutLauncher, type Launcher } from './launcher';
 import { type ServiceProcess, startService, stopService } from './service-process';
@@ -118,10 +118,31 @@ export class Pipeline {
     return new Kafka({ brokers: this.options.stack.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
   }
 
-  async createTopics(partitions: number, config: TopicConfig = {}): Promise<void> {
+  /** Runs `fn` with a connected Kafka admin client. */
+  private async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = this.kafka().admin();
     await admin.connect();
     try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  topicExists(topic: string): Promise<boolean> {
+    return this.withAdmin(async (admin) => (await admin.listTopics()).includes(topic));
+  }
+
+  /** A group's committed offset per partition of `topic` (-1: nothing committed). */
+  committedOffsets(groupId = this.consumerGroup, topic = this.topic): Promise<Record<number, number>> {
+    return this.withAdmin(async (admin) => {
+      const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return Object.fromEntries((result?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    });
+  }
+
+  async createTopics(partitions: number, config: TopicConfig = {}): Promise<void> {
+    await this.withAdmin(async (admin) => {
       await admin.createTopics({
         topics: [
           {
@@ -140,9 +161,7 @@ export class Pipeline {
         ],
         waitForLeaders: true,
       });
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   private serviceEnv(sandbox: string): NodeJS.ProcessEnv {

@@ -12,6 +12,16 @@ const id = randomUUID().slice(0, 6);
 /** A fast refresh: the forks see each rule change within half a second, long before the baseline thaws. */
 const env = { ROUTESERVER_REFRESH_INTERVAL_MS: '500', LOG_LEVEL: 'info' };
 const EVENTS = 10;
+/**
+ * How long a rule stays away in the delete-and-create-again races, as in the reported reproduction:
+ * long enough for the old design's forks (500 ms refresh) to skip the events meanwhile.
+ */
+const GONE_FOR_MS = 4000;
+
+/** Runs `change` after the rule has been away for GONE_FOR_MS (the shape of the race, not a wait for a condition). */
+function later(change: () => Promise<void>): () => Promise<void> {
+  return () => new Promise<void>((resolve) => setTimeout(resolve, GONE_FOR_MS)).then(change);
+}
 
 /**
  * Rule changes while the baseline ingress is frozen (SIGSTOP): it wakes up with a route snapshot from
@@ -103,11 +113,7 @@ describe('every event decided exactly once while rules change', () => {
     const events = await raceWhileFrozen(
       sandbox.key,
       () => pipeline.deleteSandbox(sandbox.name),
-      // Long enough for the fork to see the deletion (refresh 500 ms) before the rule comes back.
-      () =>
-        new Promise<void>((resolve) => setTimeout(resolve, 4000)).then(() =>
-          pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker']),
-        ),
+      later(() => pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker'])),
     );
     await assertExactlyOnce(sandbox.key, events, {
       ingestedBy: [sandbox.name, 'baseline'],
@@ -128,10 +134,7 @@ describe('every event decided exactly once while rules change', () => {
     const events = await raceWhileFrozen(
       group.key,
       () => pipeline.deleteRouteGroup(group.name),
-      () =>
-        new Promise<void>((resolve) => setTimeout(resolve, 4000)).then(() =>
-          pipeline.registerRouteGroup(group.name, group.key, [second]),
-        ),
+      later(() => pipeline.registerRouteGroup(group.name, group.key, [second])),
     );
     // The forks fork only the ingress: their workflows run on the baseline worker.
     await assertExactlyOnce(group.key, events, {

@@ -53,21 +53,6 @@ async function readyAgain(service: ServiceProcess, timeoutMs = 60_000) {
   });
 }
 
-/** The group's committed offset per partition (-1: nothing committed). */
-async function committedOffsets(
-  pipeline: Pipeline,
-  groupId = pipeline.consumerGroup,
-): Promise<Record<number, number>> {
-  const admin = pipeline.kafka().admin();
-  await admin.connect();
-  try {
-    const [topic] = await admin.fetchOffsets({ groupId, topics: [pipeline.topic] });
-    return Object.fromEntries((topic?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('outages and health', () => {
   let pipeline: Pipeline;
   let worker: ServiceProcess;
@@ -123,7 +108,7 @@ describe('outages and health', () => {
       expected[e.partition] = Math.max(expected[e.partition] ?? 0, Number(e.offset) + 1);
     const offsets = await pollUntil(
       async () => {
-        const now = await committedOffsets(pipeline);
+        const now = await pipeline.committedOffsets();
         return Object.entries(expected).every(([p, o]) => now[Number(p)] === o) ? now : undefined;
       },
       { description: 'the processed events to be committed', timeoutMs: 20_000 },
@@ -139,7 +124,7 @@ describe('outages and health', () => {
       async () => (await pipeline.metric(ingress, 'ingress_backing_off', 'operation="workflow start"')) >= 1,
       { description: 'the ingress to back off its workflow starts', timeoutMs: 30_000 },
     );
-    assert.deepEqual(await committedOffsets(pipeline), offsets, 'nothing committed while Temporal is down');
+    assert.deepEqual(await pipeline.committedOffsets(), offsets, 'nothing committed while Temporal is down');
 
     // SIGTERM in the middle of the back-off: out in seconds, the event in hand left uncommitted.
     const stopping = Date.now();
@@ -147,7 +132,7 @@ describe('outages and health', () => {
     const stopMs = Date.now() - stopping;
     assert.equal(code, 0, 'a clean exit');
     assert.ok(stopMs < 10_000, `stopped in ${stopMs} ms`);
-    assert.deepEqual(await committedOffsets(pipeline), offsets, 'nothing committed by the shutdown either');
+    assert.deepEqual(await pipeline.committedOffsets(), offsets, 'nothing committed by the shutdown either');
 
     await up();
     await pipeline.startIngress();

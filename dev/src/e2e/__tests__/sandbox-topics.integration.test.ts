@@ -11,16 +11,6 @@ const stack = stackEnv();
 const id = randomUUID().slice(0, 6);
 const env = { ROUTESERVER_REFRESH_INTERVAL_MS: '500', LOG_LEVEL: 'info' };
 
-async function topicExists(pipeline: Pipeline, topic: string): Promise<boolean> {
-  const admin = pipeline.kafka().admin();
-  await admin.connect();
-  try {
-    return (await admin.listTopics()).includes(topic);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe('sandbox topics: forks that start late, and teardown', () => {
   let pipeline: Pipeline;
   let baselineIngress: ServiceProcess;
@@ -99,7 +89,7 @@ describe('sandbox topics: forks that start late, and teardown', () => {
     assert.equal(report.moved, 4);
     assert.equal(report.topicDeleted, true);
     assert.equal(report.groupDeleted, true);
-    assert.equal(await topicExists(pipeline, pipeline.sandboxTopic(sandbox.name)), false);
+    assert.equal(await pipeline.topicExists(pipeline.sandboxTopic(sandbox.name)), false);
 
     for (const [eventId, outcome] of await pipeline.awaitOutcomes(leftBehind.events.map((e) => e.id))) {
       assert.deepEqual(

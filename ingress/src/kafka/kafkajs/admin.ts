@@ -1,6 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { KafkaJSDeleteGroupsError } from 'kafkajs';
 import { BrokerError, type GroupDescription, type TopicAdmin, type TopicSpec } from '../seam';
+import { ConnectOnce } from './connect-once';
 import { toBrokerError } from './errors';
 
 /** Kafka's error code for a group that does not exist. */
@@ -8,9 +9,11 @@ const GROUP_ID_NOT_FOUND = 69;
 
 /** Cluster administration through a kafkajs admin client (connected on first use). */
 export class KafkajsAdmin implements TopicAdmin {
-  private connecting: Promise<void> | undefined;
+  private readonly connection: ConnectOnce;
 
-  constructor(private readonly admin: Admin) {}
+  constructor(private readonly admin: Admin) {
+    this.connection = new ConnectOnce(admin);
+  }
 
   static create(kafka: Kafka): KafkajsAdmin {
     return new KafkajsAdmin(
@@ -20,7 +23,7 @@ export class KafkajsAdmin implements TopicAdmin {
 
   private async call<T>(doing: string, request: (admin: Admin) => Promise<T>): Promise<T> {
     try {
-      await this.connect();
+      await this.connection.connect();
       return await request(this.admin);
     } catch (error) {
       throw toBrokerError(error, doing);
@@ -91,7 +94,7 @@ export class KafkajsAdmin implements TopicAdmin {
 
   async deleteGroup(groupId: string): Promise<void> {
     try {
-      await this.connect();
+      await this.connection.connect();
       await this.admin.deleteGroups([groupId]);
     } catch (error) {
       const notFound =
@@ -118,16 +121,7 @@ export class KafkajsAdmin implements TopicAdmin {
     }
   }
 
-  /** Connects once; a failed attempt is forgotten, so the next call tries again. */
-  private connect(): Promise<void> {
-    this.connecting ??= this.admin.connect().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw error;
-    });
-    return this.connecting;
-  }
-
   async close(): Promise<void> {
-    if (this.connecting) await this.admin.disconnect();
+    await this.connection.close();
   }
 }

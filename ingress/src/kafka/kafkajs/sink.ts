@@ -4,6 +4,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { KafkaRecord } from '../records';
 import type { MessageSink } from '../seam';
+import { ConnectOnce } from './connect-once';
 import { toBrokerError } from './errors';
 import { toKafkajsHeaders } from './headers';
 
@@ -18,9 +19,11 @@ import { toKafkajsHeaders } from './headers';
  * propagators inject nothing when tracing is suppressed, so the copy keeps the original's headers.
  */
 export class KafkajsSink implements MessageSink {
-  private connecting: Promise<void> | undefined;
+  private readonly connection: ConnectOnce;
 
-  constructor(private readonly producer: Producer) {}
+  constructor(private readonly producer: Producer) {
+    this.connection = new ConnectOnce(producer);
+  }
 
   static create(kafka: Kafka): KafkajsSink {
     return new KafkajsSink(
@@ -44,7 +47,7 @@ export class KafkajsSink implements MessageSink {
       ...(record.partition === undefined ? {} : { partition: record.partition }),
     }));
     try {
-      await this.connect();
+      await this.connection.connect();
       await context.with(suppressTracing(ROOT_CONTEXT), () =>
         this.producer.send({ topic, acks: -1, messages }),
       );
@@ -53,16 +56,7 @@ export class KafkajsSink implements MessageSink {
     }
   }
 
-  /** Connects once; a failed attempt is forgotten, so the next call tries again. */
-  private connect(): Promise<void> {
-    this.connecting ??= this.producer.connect().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw error;
-    });
-    return this.connecting;
-  }
-
   async close(): Promise<void> {
-    if (this.connecting) await this.producer.disconnect();
+    await this.connection.close();
   }
 }
