@@ -29,7 +29,11 @@ export const MAX_BATCH = 500;
 /** Up to this many events the text summary has one line per event; above it, counts per partition. */
 export const PER_EVENT_LINES = 20;
 
-/** How long a failed send is retried by default: long enough to ride out a broker restart. */
+/**
+ * How long the `publish` command retries a failing connect or send (`PUBLISH_RETRY_TIMEOUT_MS`): long
+ * enough to ride out a broker restart. The functions here retry only when told to (an interactive
+ * caller, such as the console, wants a quick answer instead).
+ */
 export const DEFAULT_RETRY_TIMEOUT_MS = 120_000;
 
 /** Invalid input found after option parsing; `option` is the flag to blame. The CLI exits with 2. */
@@ -124,9 +128,9 @@ export interface PublishOptions {
   signal?: AbortSignal;
   log?: PublishLog;
   /**
-   * How long a failing send is retried (with back-off) before the run gives up; default
-   * {@link DEFAULT_RETRY_TIMEOUT_MS}. Errors marked `retriable: false` (a record too large, no
-   * permission) end the run at once.
+   * How long a failing send is retried (with back-off) before the run gives up; default 0 (only
+   * kafkajs's own few retries). Errors marked `retriable: false` (a record too large, no permission)
+   * end the run at once.
    */
   retryTimeoutMs?: number;
 }
@@ -230,7 +234,7 @@ export async function publishEvents(
   options: PublishOptions,
 ): Promise<PublishResult> {
   const { topic, rate, signal, log } = options;
-  const retryTimeoutMs = options.retryTimeoutMs ?? DEFAULT_RETRY_TIMEOUT_MS;
+  const retryTimeoutMs = options.retryTimeoutMs ?? 0;
   // "" means no key, as everywhere in this project (the Kubernetes Job passes an empty ROUTING_KEY).
   const routingKey = options.routingKey || undefined;
   const sendContext =
@@ -387,7 +391,7 @@ export interface ConnectOptions {
   topic: string;
   log: PublishLog;
   logLevel: LogLevel;
-  /** How long connecting (and the topic check) is retried while no broker answers; default {@link DEFAULT_RETRY_TIMEOUT_MS}. */
+  /** How long connecting (and the topic check) is retried while no broker answers; default 0. */
   retryTimeoutMs?: number;
 }
 
@@ -431,7 +435,7 @@ export async function connectSender(options: ConnectOptions): Promise<EventSende
     // Few retries inside kafkajs: publishEvents retries (and says so) for as long as configured.
     retry: { retries: 2, initialRetryTime: 250, maxRetryTime: 2000 },
   });
-  const retryTimeoutMs = options.retryTimeoutMs ?? DEFAULT_RETRY_TIMEOUT_MS;
+  const retryTimeoutMs = options.retryTimeoutMs ?? 0;
   const brokers = options.kafka.brokers.join(',');
   const onRetry = (what: string) => (error: unknown, attempt: number) =>
     log.warn({ brokers, attempt, error: (error as Error).message }, `${what} failed; retrying`);

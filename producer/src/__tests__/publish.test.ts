@@ -220,7 +220,7 @@ describe('publishEvents', () => {
       if (index === 1 || index === 2) throw new Error('broker went away');
     });
     const events = buildEvents({ count: MAX_BATCH + 1, payload: sampleOrder });
-    const result = await publishEvents(sender, events, { topic: 't', log });
+    const result = await publishEvents(sender, events, { topic: 't', log, retryTimeoutMs: 60_000 });
     assert.equal(result.sent, MAX_BATCH + 1);
     assert.equal(sender.calls.length, 4, 'one batch, two failures, the second batch');
     assert.equal(lines.length, 2);
@@ -245,6 +245,15 @@ describe('publishEvents', () => {
         return true;
       },
     );
+  });
+
+  it('retries only when told to: an interactive caller gets the failure at once', async () => {
+    const sender = fakeSender((_, index) => {
+      if (index === 1) throw new Error('broker went away');
+    });
+    const events = buildEvents({ count: MAX_BATCH + 1, payload: sampleOrder });
+    await assert.rejects(publishEvents(sender, events, { topic: 't' }), /failed after 500 of 501 events/);
+    assert.equal(sender.calls.length, 2);
   });
 
   it('gives up at once on an error retrying cannot fix', async () => {
