@@ -6,6 +6,6 @@
  */
 export const IMAGE_COMMANDS: Readonly<Record<string, readonly string[]>> = {
   producer: ['producer/dist/cli.js'],
-  ingress: [],
+  ingress: ['ingress/dist/teardown.js'],
   worker: ['worker/dist/teardown.js'],
 };
