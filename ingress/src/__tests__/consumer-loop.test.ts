@@ -182,25 +182,19 @@ describe('OffsetTracker', () => {
 describe('backoffDelay', () => {
   it('doubles up to the cap, with equal jitter (never below half)', () => {
     const policy = { initialMs: 200, maxMs: 5000 };
-    assert.equal(
-      backoffDelay(policy, 1, () => 0),
-      100,
-    );
-    assert.equal(
-      backoffDelay(policy, 1, () => 1),
-      200,
-    );
-    assert.equal(
-      backoffDelay(policy, 3, () => 1),
-      800,
-    );
-    assert.equal(
-      backoffDelay(policy, 10, () => 0),
-      2500,
-    );
-    assert.equal(
-      backoffDelay(policy, 1000, () => 1),
-      5000,
-    );
+    const cases: [attempt: number, random: number, delay: number][] = [
+      [1, 0, 100],
+      [1, 1, 200],
+      [3, 1, 800],
+      [10, 0, 2500],
+      [1000, 1, 5000],
+    ];
+    for (const [attempt, random, delay] of cases) {
+      assert.equal(
+        backoffDelay(policy, attempt, () => random),
+        delay,
+        `attempt ${attempt}`,
+      );
+    }
   });
 });

@@ -79,41 +79,30 @@ describe('every event decided exactly once while rules change', () => {
     return outcomes;
   }
 
-  it('loses nothing when the sandbox is deleted', async () => {
-    const sandbox = { name: `del-${id}`, key: `kdel${id}` };
-    await pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker']);
-    const forks = [await pipeline.startWorker(sandbox.name), await pipeline.startIngress(sandbox.name)];
-    const events = await raceWhileFrozen(sandbox.key, () => pipeline.deleteSandbox(sandbox.name));
-    await assertExactlyOnce(sandbox.key, events, {
-      ingestedBy: [sandbox.name, 'baseline'],
-      ranOn: [sandbox.name, 'baseline'],
-    });
-    for (const fork of forks) await pipeline.stopService(fork);
-  });
+  type Sandbox = { name: string; key: string };
+  const register = (sandbox: Sandbox) =>
+    pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker']);
 
-  it('loses nothing when the sandbox is created', async () => {
-    const sandbox = { name: `new-${id}`, key: `knew${id}` };
-    // The fork's pods start before its routes exist, as they do when Signadot creates a sandbox.
-    const forks = [await pipeline.startWorker(sandbox.name), await pipeline.startIngress(sandbox.name)];
-    const events = await raceWhileFrozen(sandbox.key, () =>
-      pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker']),
-    );
-    await assertExactlyOnce(sandbox.key, events, {
-      ingestedBy: [sandbox.name, 'baseline'],
-      ranOn: [sandbox.name, 'baseline'],
-    });
-    for (const fork of forks) await pipeline.stopService(fork);
-    await pipeline.deleteSandbox(sandbox.name);
-  });
-
-  it('loses nothing when the sandbox is deleted and created again (the reported 10 of 10)', async () => {
-    const sandbox = { name: `rec-${id}`, key: `krec${id}` };
-    await pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker']);
+  /**
+   * A sandbox forking ingress and worker, its forks running throughout (their pods start before its
+   * routes exist when it is created, as with Signadot), and a race on its key: every event exactly
+   * once, on the sandbox or the baseline.
+   */
+  async function raceOnSandbox(
+    prefix: string,
+    race: {
+      existsBefore: boolean;
+      change: (sandbox: Sandbox) => Promise<void>;
+      afterPublish?: (sandbox: Sandbox) => Promise<void>;
+    },
+  ): Promise<void> {
+    const sandbox = { name: `${prefix}-${id}`, key: `k${prefix}${id}` };
+    if (race.existsBefore) await register(sandbox);
     const forks = [await pipeline.startWorker(sandbox.name), await pipeline.startIngress(sandbox.name)];
     const events = await raceWhileFrozen(
       sandbox.key,
-      () => pipeline.deleteSandbox(sandbox.name),
-      later(() => pipeline.registerSandbox(sandbox.name, sandbox.key, ['ingress', 'worker'])),
+      () => race.change(sandbox),
+      race.afterPublish ? () => race.afterPublish?.(sandbox) ?? Promise.resolve() : undefined,
     );
     await assertExactlyOnce(sandbox.key, events, {
       ingestedBy: [sandbox.name, 'baseline'],
@@ -121,7 +110,20 @@ describe('every event decided exactly once while rules change', () => {
     });
     for (const fork of forks) await pipeline.stopService(fork);
     await pipeline.deleteSandbox(sandbox.name);
-  });
+  }
+
+  it('loses nothing when the sandbox is deleted', () =>
+    raceOnSandbox('del', { existsBefore: true, change: (s) => pipeline.deleteSandbox(s.name) }));
+
+  it('loses nothing when the sandbox is created', () =>
+    raceOnSandbox('new', { existsBefore: false, change: register }));
+
+  it('loses nothing when the sandbox is deleted and created again (the reported 10 of 10)', () =>
+    raceOnSandbox('rec', {
+      existsBefore: true,
+      change: (s) => pipeline.deleteSandbox(s.name),
+      afterPublish: (s) => later(() => register(s))(),
+    }));
 
   it('loses nothing when a RouteGroup moves from one sandbox to another', async () => {
     const first = `rga-${id}`;
