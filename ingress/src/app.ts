@@ -160,7 +160,12 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
   ] as const;
   const [brokers, temporalProbe] = probes;
 
-  const source = kafka.source({ groupId, topic, fromBeginning: true });
+  const source = kafka.source({
+    groupId,
+    topic,
+    fromBeginning: true,
+    partitionsConcurrently: config.kafka.partitionsConcurrently,
+  });
   source.onStateChange(({ state, error, restarting }) => {
     if (state !== 'crashed') return;
     logger.error({ error: error?.message, restarting }, 'consumer crashed');

@@ -27,6 +27,7 @@ export interface SandboxTopicConfig {
 export interface IngressConfig {
   kafka: KafkaConfig & {
     consumerGroup: string;
+    partitionsConcurrently: number;
     maxEventBytes: number;
     sandboxTopic: SandboxTopicConfig;
   };
@@ -69,6 +70,14 @@ export const ingressSchema: Schema<IngressConfig> = {
       format: 'kafka-name',
       default: 'ingress',
       env: 'KAFKA_CONSUMER_GROUP',
+    },
+    partitionsConcurrently: {
+      doc:
+        'Partitions handled at the same time, each one record at a time and in order (more than the ' +
+        'partitions this instance holds changes nothing).',
+      format: 'positive-ms',
+      default: 3,
+      env: 'INGRESS_PARTITIONS_CONCURRENTLY',
     },
     maxEventBytes: {
       doc: 'Events larger than this go to the dead-letter topic.',

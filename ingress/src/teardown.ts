@@ -153,7 +153,10 @@ const program = new Command('teardown')
       .default(60_000, '60'),
   )
   .addOption(
-    new Option('--fence-timeout <seconds>', 'how long to wait for the baseline ingress to pass the fence')
+    new Option(
+      '--fence-timeout <seconds>',
+      'how long to wait for the baseline ingress to pass the fence (it first works through what is ahead of it)',
+    )
       .argParser(seconds)
       .default(120_000, '120'),
   )

@@ -345,7 +345,7 @@ export class Pipeline {
       env: launch.env,
       inheritEnv: false,
       cwd: launch.cwd,
-      timeoutMs: 180_000,
+      timeoutMs: 420_000, // above the longest --fence-timeout a test passes
     });
   }
 

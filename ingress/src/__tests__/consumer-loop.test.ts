@@ -69,6 +69,27 @@ describe('ConsumerLoop', () => {
     assert.deepEqual(backoffs, ['workflow start', undefined]);
   });
 
+  it('lets one partition go on while another waits for its record (partitions handled concurrently)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { source, consumer } = loop(async (record) => {
+      if (record.partition === 0) await held;
+      return done;
+    });
+    await consumer.start();
+    const slow = source.deliver(at(0, 7));
+    await source.deliver(at(1, 3));
+    await settle();
+    assert.equal(source.committedAt(1), '4', 'partition 1 committed');
+    assert.equal(source.committedAt(0), undefined, 'partition 0 still in hand');
+    release();
+    await slow;
+    await settle();
+    assert.equal(source.committedAt(0), '8');
+  });
+
   it('stops the partition and reports a record whose handling throws', async () => {
     const fatal: unknown[] = [];
     const { source, consumer } = loop(

@@ -11,6 +11,8 @@ export interface KafkajsSourceOptions {
   fromBeginning: boolean;
   /** Fetch long-poll; also bounds how long stopping waits for the fetch in flight. */
   maxWaitTimeMs?: number;
+  /** Partitions delivered at the same time (each still one record at a time, in order); default 1. */
+  partitionsConcurrently?: number;
 }
 
 /** `message` of `topic/partition` as a {@link ConsumedRecord}. */
@@ -79,6 +81,7 @@ export class KafkajsSource implements MessageSource {
       await this.consumer.subscribe({ topic, fromBeginning });
       await this.consumer.run({
         autoCommit: false,
+        partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
         eachMessage: ({ topic: from, partition, message }) =>
           deliver(toConsumedRecord(from, partition, message)),
       });
