@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
+import traceback
 import uuid
 from typing import Any
 
@@ -146,5 +148,26 @@ async def main() -> None:
         context.detach(token)
 
 
+def run() -> None:
+    """Runs ``main`` and leaves without interpreter finalization.
+
+    The SDK's Rust core keeps threads that may touch the GIL while CPython finalizes, which aborts the
+    process now and then *after* its work is done ("PyGILState_Release: thread state ... must be
+    current", SIGABRT or SIGSEGV; temporalio/sdk-python#300, open). ``os._exit`` skips finalization, so
+    the exit code says only whether the client did its job.
+    """
+    code = 0
+    try:
+        asyncio.run(main())
+    except SystemExit as error:  # argparse's own exits (usage errors, --help)
+        code = error.code if isinstance(error.code, int) else 2
+    except BaseException:  # noqa: BLE001 - report any failure, then exit without finalizing
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run()
