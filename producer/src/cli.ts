@@ -3,6 +3,7 @@ import { startTelemetry } from '@sandbox-routing/shared/telemetry';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
 import { type ConsoleFlags, runConsoleCommand } from './console';
+import { loadCommand } from './load/command';
 import { createStderrLogger } from './log';
 import {
   collectHeader,
@@ -259,6 +260,14 @@ export function buildProgram(onExitCode: (code: number) => void): Command {
         }),
       ),
     );
+
+  program.addCommand(
+    loadCommand(onExitCode, {
+      printError,
+      writeStdout,
+      progress: { write: (text) => process.stderr.write(text), tty: Boolean(process.stderr.isTTY) },
+    }),
+  );
 
   return program;
 }
