@@ -263,8 +263,8 @@ export async function runLoadCommand(flags: LoadFlags, io: LoadIo): Promise<numb
   }
 }
 
-/** The `load` subcommand, for the producer's program. */
-export function loadCommand(onExitCode: (code: number) => void, io: LoadIo): Command {
+/** The `load` command's options and help, without an action. */
+function loadOptions(): Command {
   return new Command('load')
     .description(
       'load-test one or more owners (baseline, sandboxes, routing keys): send events on a schedule and report what ran where, how fast',
@@ -331,6 +331,29 @@ export function loadCommand(onExitCode: (code: number) => void, io: LoadIo): Com
     )
     .option('--quiet', 'no progress line')
     .option('--json', 'print the report as one JSON object on stdout instead of the table')
-    .addHelpText('after', HELP)
-    .action(async (flags: LoadFlags) => onExitCode(await runLoadCommand(flags, io)));
+    .addHelpText('after', HELP);
+}
+
+/** The `load` subcommand, for the producer's program. */
+export function loadCommand(onExitCode: (code: number) => void, io: LoadIo): Command {
+  return loadOptions().action(async (flags: LoadFlags) => onExitCode(await runLoadCommand(flags, io)));
+}
+
+/**
+ * Parses `load` arguments as the CLI would, without running anything (for checking command lines
+ * written elsewhere, e.g. the Signadot job spec), and builds the schedule they ask for.
+ * @throws CommanderError for an unknown option or a bad value; OwnerResolutionError or
+ *   ScheduleTooLargeError for a schedule the CLI would refuse
+ */
+export function parseLoadArgs(args: readonly string[]): { flags: LoadFlags; schedule: RateSchedule } {
+  let flags: LoadFlags | undefined;
+  loadOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined })
+    .action((parsed: LoadFlags) => {
+      flags = parsed;
+    })
+    .parse([...args], { from: 'user' });
+  if (!flags) throw new Error('load: no options parsed');
+  return { flags, schedule: scheduleOf(flags) };
 }

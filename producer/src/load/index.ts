@@ -3,6 +3,7 @@
  * outcome from the trail records the workers publish. `command.ts` is the CLI on top of `runLoad`.
  */
 export { reportHtml } from './chart';
+export { LOAD_EXIT, type LoadFlags, parseLoadArgs } from './command';
 export { type LoadCommandConfig, loadCommandSchema, loadLoadCommandConfig } from './config';
 export { decodeLatencies, LatencyRecorder, type LatencySummary } from './latency';
 export { parseDurationMs, parseRampStage } from './options';
