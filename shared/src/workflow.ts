@@ -5,3 +5,4 @@
 export { ownerOfTaskQueue, sharedQueueOf } from './routes/ownership';
 export { BASELINE_LABEL, ownerLabel } from './routes/types';
 export { currentRoutingKey, interceptors } from './temporal/workflow-interceptors';
+export { routingKeyFromTemporalHeaders } from './routing-key/temporal';

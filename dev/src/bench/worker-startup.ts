@@ -108,9 +108,17 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
-async function main(options: { runs: number }): Promise<void> {
-  const startedStack = !isUp();
-  const stack = (await up()) as Record<string, string>;
+/** One row of the start-up table. */
+export interface StartupRow {
+  cpu: string;
+  workflowCode: string;
+  readyS: number;
+  cpuMs: number;
+  peakRssMiB: number;
+}
+
+/** Median start-up figures of the worker with and without the prebuilt bundle, free and CPU-limited. */
+export async function measureStartup(stack: Record<string, string>, runs: number): Promise<StartupRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'worker-startup-'));
   try {
     const bundle = path.join(dir, 'workflows.js');
@@ -122,11 +130,10 @@ async function main(options: { runs: number }): Promise<void> {
       },
     );
     if (build.status !== 0) throw new Error(`building the bundle failed: ${build.stderr}`);
-    console.log(build.stdout.trim().split('\n').at(-1));
-    const rows: string[][] = [];
+    const rows: StartupRow[] = [];
     for (const limited of [false, true]) {
       const samples: Record<'atStart' | 'prebuilt', Sample[]> = { atStart: [], prebuilt: [] };
-      for (let i = 0; i < options.runs; i++) {
+      for (let i = 0; i < runs; i++) {
         // Alternate, so a busier moment of the machine does not favour one side.
         samples.atStart.push(await startOnce(stack, undefined, limited));
         samples.prebuilt.push(await startOnce(stack, bundle, limited));
@@ -135,31 +142,53 @@ async function main(options: { runs: number }): Promise<void> {
         ['bundled at start (webpack)', samples.atStart],
         ['prebuilt bundle', samples.prebuilt],
       ] as const) {
-        rows.push([
-          limited ? '1 core, 25% duty cycle (≈ 250m)' : 'unconstrained (2 cores)',
-          name,
-          `${(median(list.map((s) => s.readyMs)) / 1000).toFixed(2)} s`,
-          `${median(list.map((s) => s.cpuMs)).toFixed(0)} ms`,
-          `${median(list.map((s) => s.peakRssMiB)).toFixed(0)} MiB`,
-        ]);
+        rows.push({
+          cpu: limited ? '1 core, 25% duty cycle (≈ 250m)' : 'unconstrained (2 cores)',
+          workflowCode: name,
+          readyS: Math.round(median(list.map((s) => s.readyMs)) / 10) / 100,
+          cpuMs: Math.round(median(list.map((s) => s.cpuMs))),
+          peakRssMiB: Math.round(median(list.map((s) => s.peakRssMiB))),
+        });
       }
     }
-    console.log(`\nworker start → /readyz, median of ${options.runs} runs each\n`);
-    console.log('| CPU | workflow code | start → ready | CPU time to ready | peak RSS |');
-    console.log('|---|---|---|---|---|');
-    for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+    return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The table as Markdown. */
+export function startupTable(rows: readonly StartupRow[]): string {
+  return [
+    '| CPU | workflow code | start → ready | CPU time to ready | peak RSS |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.cpu} | ${r.workflowCode} | ${r.readyS.toFixed(2)} s | ${r.cpuMs} ms | ${r.peakRssMiB} MiB |`,
+    ),
+  ].join('\n');
+}
+
+async function main(options: { runs: number }): Promise<void> {
+  const startedStack = !isUp();
+  const stack = (await up()) as Record<string, string>;
+  try {
+    const rows = await measureStartup(stack, options.runs);
+    console.log(`\nworker start → /readyz, median of ${options.runs} runs each\n`);
+    console.log(startupTable(rows));
+  } finally {
     if (startedStack) await down();
   }
 }
 
-new Command()
-  .name('bench-worker-startup')
-  .option('--runs <n>', 'starts per variant and CPU setting', (v) => Number(v), 3)
-  .action((options: { runs: number }) => main(options))
-  .parseAsync()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+if (require.main === module) {
+  new Command()
+    .name('bench-worker-startup')
+    .option('--runs <n>', 'starts per variant and CPU setting', (v) => Number(v), 3)
+    .action((options: { runs: number }) => main(options))
+    .parseAsync()
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
