@@ -63,6 +63,7 @@ async function main(options: Options): Promise<void> {
     TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS ?? '',
     TEMPORAL_UI_URL: stack.TEMPORAL_UI_URL ?? '',
     SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL ?? '',
+    SIGNADOT_ROUTESERVER_GRPC_ADDRESS: stack.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
   };
   const ladder: Ladder = {
     rates: options.rates.split(',').map(Number),

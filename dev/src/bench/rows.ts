@@ -41,9 +41,11 @@ export interface Ladder {
 const SANDBOX = 'bench-pr';
 const KEY = `bench${randomUUID().slice(0, 6)}key`;
 
+/** Requests the stand-in has answered: HTTP routing-rules GETs and gRPC calls (a watch counts once). */
 async function routeserverRequests(stack: StackEnv): Promise<number> {
   const response = await fetch(`${stack.SIGNADOT_ROUTESERVER_URL}/admin/requests`);
-  return ((await response.json()) as { routingRules: number }).routingRules;
+  const { activeWatches: _open, ...counts } = (await response.json()) as Record<string, number>;
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
 
 function stepLine(row: string, step: StepResult): string {
@@ -178,6 +180,7 @@ export async function doorAndRedirectRows(stack: StackEnv, ladder: Ladder): Prom
   const routeTable = startRouteTable(
     {
       url: stack.SIGNADOT_ROUTESERVER_URL,
+      grpcAddress: stack.SIGNADOT_ROUTESERVER_GRPC_ADDRESS,
       refreshIntervalMs: 2000,
       requestTimeoutMs: 1000,
       firstSyncTimeoutMs: 10_000,
