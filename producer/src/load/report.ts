@@ -370,13 +370,19 @@ export function formatReport(report: LoadReport): string {
   ]);
   lines.push('');
   lines.push('where the time goes (p50 / p99):');
+  const width = Math.max(...report.owners.map((o) => o.name.length));
   for (const o of report.owners) {
     const s = o.stagesMs;
-    const part = (label: string, summary: LatencySummary) =>
-      summary.count === 0 ? '' : `  ${label} ${ms(summary.p50)} / ${ms(summary.p99)}`;
-    lines.push(
-      `  ${o.name}:${part('publish→ingress', s.publishToIngress)}${part('publish→started', s.publishToStarted)}${part('started→completed', s.startedToCompleted)}`,
+    const parts = (
+      [
+        ['publish→ingress', s.publishToIngress],
+        ['publish→started', s.publishToStarted],
+        ['started→completed', s.startedToCompleted],
+      ] as const
+    ).flatMap(([label, summary]) =>
+      summary.count === 0 ? [] : [`${label} ${ms(summary.p50)} / ${ms(summary.p99)}`],
     );
+    lines.push(`  ${`${o.name}:`.padEnd(width + 1)}  ${parts.join('   ')}`);
   }
   if (report.sendLagMs.count > 0 && (report.sendLagMs.p99 ?? 0) > 100) {
     lines.push(`  the producer itself sent late: p99 ${ms(report.sendLagMs.p99)} behind schedule`);
