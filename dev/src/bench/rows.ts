@@ -118,6 +118,7 @@ async function temporalLadder(
       drainMs: ladder.drainMs,
       idPrefix: `bench-${row.key}-${rate}-${randomUUID().slice(0, 6)}`,
       start,
+      client,
     });
     const requests = (await routeserverRequests(stack)) - requestsBefore;
     const minutes = (Date.now() - began) / 60_000;

@@ -7,7 +7,7 @@ import { OwnerDirectory } from '../console/owners';
 import { createStderrLogger } from '../log';
 import { parseRate, parseRoutingKey, parseTopic } from '../options';
 import { type PayloadFactory, payloadFromTemplate, sampleOrder } from '../payload';
-import { connectSender, DEFAULT_EVENT_TYPE, type EventSender } from '../publish';
+import { connectSender, DEFAULT_EVENT_TYPE, type EventSender, UsageError } from '../publish';
 import { stopOnSignals } from '../signals';
 import { reportHtml } from './chart';
 import { type LoadCommandConfig, loadLoadCommandConfig } from './config';
@@ -113,7 +113,7 @@ function parseIdPrefix(text: string): string {
 export function scheduleOf(flags: Pick<LoadFlags, 'rate' | 'duration' | 'ramp'>): RateSchedule {
   if (flags.ramp.length > 0) {
     if (flags.rate !== undefined || flags.duration !== undefined) {
-      throw new OwnerResolutionError('--ramp replaces --rate and --duration: give one or the other');
+      throw new UsageError('--ramp', 'it replaces --rate and --duration: give one or the other');
     }
     return new RateSchedule(flags.ramp);
   }
@@ -166,7 +166,7 @@ export async function runLoadCommand(flags: LoadFlags, io: LoadIo): Promise<numb
   try {
     schedule = scheduleOf(flags);
   } catch (error) {
-    if (!(error instanceof ScheduleTooLargeError || error instanceof OwnerResolutionError)) throw error;
+    if (!(error instanceof ScheduleTooLargeError || error instanceof UsageError)) throw error;
     io.printError(error.message);
     return LOAD_EXIT.usage;
   }
@@ -342,8 +342,8 @@ export function loadCommand(onExitCode: (code: number) => void, io: LoadIo): Com
 /**
  * Parses `load` arguments as the CLI would, without running anything (for checking command lines
  * written elsewhere, e.g. the Signadot job spec), and builds the schedule they ask for.
- * @throws CommanderError for an unknown option or a bad value; OwnerResolutionError or
- *   ScheduleTooLargeError for a schedule the CLI would refuse
+ * @throws CommanderError for an unknown option or a bad value; UsageError or ScheduleTooLargeError
+ *   for a schedule the CLI would refuse
  */
 export function parseLoadArgs(args: readonly string[]): { flags: LoadFlags; schedule: RateSchedule } {
   let flags: LoadFlags | undefined;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError } from 'commander';
+import { CommanderError, InvalidArgumentError } from 'commander';
+import { UsageError } from '../../publish';
+import { parseLoadArgs } from '../command';
 import { collectRampStage, parseDurationMs, parseRampStage, parseSandboxName } from '../options';
 
 describe('load options', () => {
@@ -34,5 +36,36 @@ describe('load options', () => {
     for (const bad of ['baseline', '1pr', 'pr_101', 'a'.repeat(31), '']) {
       assert.throws(() => parseSandboxName(bad), InvalidArgumentError, bad);
     }
+  });
+});
+
+describe('parseLoadArgs', () => {
+  it('reads a command line as the CLI does, with the schedule it asks for', () => {
+    const { flags, schedule } = parseLoadArgs([
+      '--baseline',
+      '--sandbox',
+      'pr-101',
+      '--routing-key',
+      'k7x2m9p4q1w8z',
+      '--rate',
+      '5',
+      '--duration',
+      '2s',
+      '--threshold',
+      'p99<1s',
+    ]);
+    assert.equal(flags.baseline, true);
+    assert.deepEqual(flags.sandbox, ['pr-101']);
+    assert.deepEqual(flags.routingKey, ['k7x2m9p4q1w8z']);
+    assert.equal(schedule.size, 10);
+    assert.equal(flags.drainTimeout, 30_000);
+    assert.equal(parseLoadArgs([]).schedule.size, 300, 'default: 10/s for 30 s');
+    assert.equal(parseLoadArgs(['--ramp', '0..10/2s', '--ramp', '10/1s']).schedule.size, 20);
+  });
+
+  it('refuses --ramp together with --rate, and unknown options', () => {
+    assert.throws(() => parseLoadArgs(['--ramp', '1..2/1s', '--rate', '3']), UsageError);
+    assert.throws(() => parseLoadArgs(['--sandbox', 'Bad_Name']), CommanderError);
+    assert.throws(() => parseLoadArgs(['--rate-per-owner', '3']), CommanderError);
   });
 });
