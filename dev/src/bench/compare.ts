@@ -27,6 +27,7 @@ import {
 import { measureStartup } from './worker-startup';
 
 interface Options {
+  render?: string;
   rates: string;
   step: number;
   drain: number;
@@ -55,7 +56,18 @@ function machine(): string[] {
   ];
 }
 
+/** Writes BENCHMARKS.md and the chart from a run's raw results. */
+function write(results: BenchResults): void {
+  writeFileSync(path.join(REPO_ROOT, 'BENCHMARKS.md'), benchmarksMarkdown(results));
+  writeFileSync(path.join(REPO_ROOT, 'docs', 'bench.svg'), benchChart(results.rows));
+}
+
 async function main(options: Options): Promise<void> {
+  if (options.render) {
+    write(JSON.parse(readFileSync(options.render, 'utf8')) as BenchResults);
+    console.log(`wrote BENCHMARKS.md, docs/bench.svg from ${options.render}`);
+    return;
+  }
   const startedStack = !isUp();
   const stack = await up();
   const env = {
@@ -109,8 +121,7 @@ async function main(options: Options): Promise<void> {
     results.finishedAt = new Date().toISOString();
     console.log(`\n${mainTable(results)}\n`);
     if (options.write) {
-      writeFileSync(path.join(REPO_ROOT, 'BENCHMARKS.md'), benchmarksMarkdown(results));
-      writeFileSync(path.join(REPO_ROOT, 'docs', 'bench.svg'), benchChart(results.rows));
+      write(results);
       writeFileSync(
         path.join(REPO_ROOT, '.stack', 'bench-results.json'),
         `${JSON.stringify(results, null, 2)}\n`,
@@ -136,6 +147,7 @@ new Command()
   )
   .option('--startup-runs <n>', 'worker starts per variant in the start-up comparison', (v) => Number(v), 3)
   .option('--no-write', 'print only; leave BENCHMARKS.md and docs/bench.svg alone')
+  .option('--render <results.json>', 'only write BENCHMARKS.md and the chart from the raw results of a run')
   .action((options: Options) => main(options))
   .parseAsync()
   .catch((error: unknown) => {

@@ -14,6 +14,8 @@ export interface ChartSeries {
   dashed?: boolean;
   /** Dots instead of a line. */
   dots?: boolean;
+  /** A dot on each point of the line too (a line of one point shows only that). */
+  markers?: boolean;
 }
 
 export interface ChartOptions {
@@ -157,15 +159,15 @@ export function lineChart(options: ChartOptions): string {
     const scaleY = series.right ? sr : sy;
     const drawable = (y: number | null): y is number =>
       y !== null && Number.isFinite(y) && (series.right || !logY || y > 0);
-    if (series.dots) {
+    if (series.dots || series.markers) {
       for (const [x, y] of series.points) {
         if (drawable(y)) {
           parts.push(
-            `<circle cx="${sx(x).toFixed(1)}" cy="${scaleY(y).toFixed(1)}" r="2" fill="${series.color}"/>`,
+            `<circle cx="${sx(x).toFixed(1)}" cy="${scaleY(y).toFixed(1)}" r="${series.markers ? 3 : 2}" fill="${series.color}"/>`,
           );
         }
       }
-      continue;
+      if (series.dots) continue;
     }
     let path = '';
     let pen = false;
