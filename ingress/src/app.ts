@@ -18,6 +18,7 @@ import { Client } from '@temporalio/client';
 import { type IngressConfig, ingressSchema, parseTopicConfig } from './config';
 import { ConsumerLoop } from './consumer-loop';
 import { DeadLetterPublisher } from './dead-letter';
+import { isControlRecord } from './fence';
 import { EventHandler, type HandlerMode, type WorkflowStarter } from './handler';
 import { kafkajsClients } from './kafka/kafkajs';
 import { partitionKey } from './kafka/records';
@@ -234,6 +235,9 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
     backoff: { initialMs: config.retry.initialDelayMs, maxMs: config.retry.maxDelayMs },
     logger,
     onFatal: (error) => fail(error),
+    maxInFlight: config.kafka.maxInFlight,
+    // A teardown's fence marker must come after every forward before it in its partition.
+    isBarrier: isControlRecord,
     onBackoff: (partition, operation) => {
       if (operation) backingOff.set(partitionKey(partition), operation);
       else backingOff.delete(partitionKey(partition));

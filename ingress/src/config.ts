@@ -28,6 +28,8 @@ export interface IngressConfig {
   kafka: KafkaConfig & {
     consumerGroup: string;
     partitionsConcurrently: number;
+    /** Records of one partition in hand at once (workflow starts, forwards); same-key records stay in order. */
+    maxInFlight: number;
     maxEventBytes: number;
     sandboxTopic: SandboxTopicConfig;
   };
@@ -73,11 +75,20 @@ export const ingressSchema: Schema<IngressConfig> = {
     },
     partitionsConcurrently: {
       doc:
-        'Partitions handled at the same time, each one record at a time and in order (more than the ' +
-        'partitions this instance holds changes nothing).',
+        'Partitions handled at the same time, each up to INGRESS_MAX_IN_FLIGHT records at once (more than ' +
+        'the partitions this instance holds changes nothing).',
       format: 'positive-ms',
       default: 3,
       env: 'INGRESS_PARTITIONS_CONCURRENTLY',
+    },
+    maxInFlight: {
+      doc:
+        'Records of one partition in hand at once (workflow starts, forwards, dead letters). Records with the ' +
+        'same Kafka key are still handled one after the other, in offset order; a teardown fence alone. ' +
+        'The commit never passes a record not done. 1: one record at a time.',
+      format: 'positive-ms',
+      default: 32,
+      env: 'INGRESS_MAX_IN_FLIGHT',
     },
     maxEventBytes: {
       doc: 'Events larger than this go to the dead-letter topic.',

@@ -90,7 +90,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
     const sentAt = Date.now();
     sendLag.record(Math.max(0, sentAt - dueAt));
     tracker.noteSending(ids, owner, sentAt);
-    const messages = toMessages(events);
+    // The key goes into `baggage` explicitly (the instrumentation, when loaded, adds `traceparent`).
+    const messages = toMessages(events, owners[owner]?.routingKey ? { sendContext: contexts[owner] } : {});
     const sending = context
       .with(contexts[owner] ?? context.active(), () => sender.send(topic, messages))
       .then(
