@@ -11,8 +11,10 @@ import {
   signadotIdentitySchema,
   type TelemetryConfig,
   type TemporalConfig,
+  type TrailConfig,
   telemetrySchema,
   temporalSchema,
+  trailSchema,
 } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
 
@@ -43,6 +45,8 @@ export interface IngressConfig {
   retry: { initialDelayMs: number; maxDelayMs: number };
   /** How often the brokers and Temporal are checked for readiness. */
   probeIntervalMs: number;
+  /** The `ingress.decided` trail record of each event, published to the results topic. */
+  trail: TrailConfig;
   telemetry: TelemetryConfig;
   http: HttpConfig;
 }
@@ -159,6 +163,7 @@ export const ingressSchema: Schema<IngressConfig> = {
     default: 1000,
     env: 'INGRESS_PROBE_INTERVAL_MS',
   },
+  trail: trailSchema(),
   telemetry: telemetrySchema({ serviceName: 'ingress' }),
   http: httpSchema({ port: 8081 }),
 };

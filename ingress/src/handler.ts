@@ -1,5 +1,6 @@
 import {
   extractRoutingKey,
+  type IngressDecidedRecord,
   type InstanceIdentity,
   instanceLabel,
   type Logger,
@@ -9,6 +10,9 @@ import {
   parseEvent,
   RoutingError,
   runWithRoutingKey,
+  TRAIL_RECORD_VERSION,
+  type TrailEmitter,
+  workflowIdOfEvent,
 } from '@sandbox-routing/shared';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Outcome } from './consumer-loop';
@@ -56,6 +60,21 @@ export interface EventHandlerDeps {
   maxEventBytes: number;
   logger: Logger;
   metrics: IngressMetrics;
+  /** Where the `ingress.decided` trail record of each event goes (the results topic); none: not emitted. */
+  trail?: Pick<TrailEmitter, 'emit'>;
+}
+
+/** The trail's actions: what the ingress did with an event (control records are not events). */
+const TRAIL_ACTIONS: ReadonlySet<string> = new Set(['started', 'forwarded', 'duplicate', 'dead-lettered']);
+
+/** The id of the event in a record's value, when it is JSON with a string `id` (the trail's join key). */
+function eventIdIn(record: ConsumedRecord): string | null {
+  try {
+    const id: unknown = JSON.parse(record.value?.toString('utf8') ?? '')?.id;
+    return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What the ingress did with an event (the `action` label of `ingress_events_total`). */
@@ -218,6 +237,37 @@ export class EventHandler {
     const owner = typeof fields.owner === 'string' ? fields.owner : 'unknown';
     this.deps.metrics.events.inc({ action, owner });
     this.deps.logger.info({ action, record: coordinatesOf(record), ...fields }, `event ${action}`);
+    if (this.deps.trail && TRAIL_ACTIONS.has(action)) this.emitDecision(action, record, fields);
     return done(action);
+  }
+
+  /**
+   * The `ingress.decided` trail record: what this instance did with the event, for the console and
+   * load tests (publish → decided). Never blocks or fails the event: the emitter only buffers.
+   */
+  private emitDecision(action: EventAction, record: ConsumedRecord, fields: Record<string, unknown>): void {
+    const string = (value: unknown) => (typeof value === 'string' ? value : null);
+    const eventId = string(fields.eventId) ?? eventIdIn(record);
+    this.deps.trail?.emit({
+      version: TRAIL_RECORD_VERSION,
+      kind: 'ingress.decided',
+      time: new Date().toISOString(),
+      eventId,
+      routingKey: string(fields.routingKey),
+      instance: this.instance,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      action: action as IngressDecidedRecord['action'],
+      owner: string(fields.owner),
+      // The owner's workflow, also for a forward: readers attach the decision to that workflow's trail.
+      workflowId: action === 'dead-lettered' || eventId === null ? null : workflowIdOfEvent(eventId),
+      detail:
+        action === 'forwarded'
+          ? string(fields.topic)
+          : action === 'dead-lettered'
+            ? string(fields.reason)
+            : null,
+    });
   }
 }

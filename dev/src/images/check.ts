@@ -21,6 +21,7 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { workflowIdOfEvent } from '@sandbox-routing/shared';
 import { pollUntil, runProcess, stackEnv } from '@sandbox-routing/testkit';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Launcher } from '../pipeline/launcher';
@@ -244,7 +245,7 @@ describe('container images, assembled from the Dockerfile without a container en
       // The sandbox's worker goes away; an event for it then waits on the sandbox's queue.
       await pipeline.stopService(sandboxWorker);
       const left = await pipeline.publish({ idPrefix: `img-left-${id}`, routingKey: SANDBOX.key });
-      const workflowId = `evt-${left.events[0]?.id}`;
+      const workflowId = workflowIdOfEvent(left.events[0]?.id as string);
       await pollUntil(
         async () => {
           try {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { instanceLabel } from '@sandbox-routing/shared';
+import { instanceLabel, workflowIdOfEvent } from '@sandbox-routing/shared';
 import { freePort, type ProcessRun, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -368,7 +368,7 @@ export class Pipeline {
 
   /** Waits for the workflow of an event and reads where everything ran. */
   async outcome(eventId: string, timeoutMs = 60_000): Promise<EventOutcome> {
-    const workflowId = `evt-${eventId}`;
+    const workflowId = workflowIdOfEvent(eventId);
     const handle = this.temporal().workflow.getHandle(workflowId);
     // The ingress may not have started it yet: poll until it exists, then until it has closed.
     const description = await pollUntil(
