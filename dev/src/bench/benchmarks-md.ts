@@ -16,6 +16,8 @@ export interface BenchResults {
   kafka: KafkaPerf | null;
   startRate: StartRate | null;
   startup: StartupRow[] | null;
+  /** Where parts of the file come from other runs (`--reuse`). */
+  notes?: string[];
 }
 
 /** The latency goal the pipeline's rate is judged by. */
@@ -118,7 +120,7 @@ export function benchChart(rows: readonly RowReport[]): string {
     width: 960,
     height: 340,
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="680" viewBox="0 0 960 680">${latency.replace('<svg ', '<svg x="0" y="0" ')}${throughput.replace('<svg ', '<svg x="0" y="340" ')}</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="680" viewBox="0 0 960 680" role="img"><title>p99 latency and throughput by offered rate, per routing approach</title>${latency.replace('<svg ', '<svg x="0" y="0" ')}${throughput.replace('<svg ', '<svg x="0" y="340" ')}</svg>\n`;
 }
 
 function goals(results: BenchResults): string[] {
@@ -234,6 +236,7 @@ Re-run it to refresh this file and [docs/bench.svg](docs/bench.svg). Goals are c
 ## Machine
 
 ${results.machine.map((line) => `- ${line}`).join('\n')}
+${(results.notes ?? []).map((note) => `- ${note}`).join('\n')}
 
 ## How
 
@@ -282,7 +285,7 @@ ${timeGoes(results)}
 
 ${
   s
-    ? `The same ${s.events} workflows (baseline events, a queue no worker polls), started against the same server in the same run: by the ingress from a backlog of events in its topic (3 partitions), **${s.ingress} starts/s**; by a plain Temporal client with ${s.clientConcurrency} starts in flight, **${s.plainClient} starts/s**. Ratio **${s.ratio}×** (rates from the server's own start times).`
+    ? `The same ${s.events} workflows (baseline events, a queue no worker polls), started against the same server in the same run: by the ingress from a backlog of events in its topic (3 partitions, \`INGRESS_PARTITIONS_CONCURRENTLY\` 3, \`INGRESS_MAX_IN_FLIGHT\` 32), **${s.ingress} starts/s**; by a plain Temporal client with ${s.clientConcurrency} starts in flight, **${s.plainClient} starts/s**. Ratio **${s.ratio}×** (median of ${s.rounds.length} rounds that alternate which side goes first, so that a busier moment of the shared machine does not decide it; each rate from the server's own start times). Rounds (ingress / client / ratio): ${s.rounds.map((r) => `${r.ingress} / ${r.plainClient} / ${r.ratio}`).join('; ')}.`
     : 'Not measured in this run.'
 }
 

@@ -28,6 +28,7 @@ import { measureStartup } from './worker-startup';
 
 interface Options {
   render?: string;
+  reuse?: string;
   rates: string;
   step: number;
   drain: number;
@@ -84,6 +85,9 @@ async function main(options: Options): Promise<void> {
     log: (line) => console.log(line),
   };
   const wanted = new Set(options.rows.split(','));
+  const reused = options.reuse
+    ? (JSON.parse(readFileSync(options.reuse, 'utf8')) as BenchResults)
+    : undefined;
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
     finishedAt: '',
@@ -98,6 +102,7 @@ async function main(options: Options): Promise<void> {
     kafka: null,
     startRate: null,
     startup: null,
+    notes: [],
   };
   try {
     const rows: RowReport[] = [];
@@ -119,6 +124,21 @@ async function main(options: Options): Promise<void> {
     }
     if (wanted.has('startup')) results.startup = await measureStartup(env, options.startupRuns);
     results.finishedAt = new Date().toISOString();
+    if (reused) {
+      // Sections not run now come from the earlier run, said so in the file.
+      const now = `${results.startedAt} → ${results.finishedAt}`;
+      if (results.rows.length === 0) results.rows = reused.rows;
+      if (!results.kafka && reused.kafka) results.kafka = reused.kafka;
+      if (!results.startRate && reused.startRate) results.startRate = reused.startRate;
+      if (!results.startup && reused.startup) results.startup = reused.startup;
+      results.notes = [
+        ...(reused.notes ?? []),
+        `${[...wanted].join(', ')} measured again at ${now}; everything else from the run of ${reused.startedAt} → ${reused.finishedAt}`,
+      ];
+      results.startedAt = reused.startedAt;
+      results.machine = reused.machine;
+      results.ladder = reused.ladder;
+    }
     console.log(`\n${mainTable(results)}\n`);
     if (options.write) {
       write(results);
@@ -148,6 +168,10 @@ new Command()
   .option('--startup-runs <n>', 'worker starts per variant in the start-up comparison', (v) => Number(v), 3)
   .option('--no-write', 'print only; leave BENCHMARKS.md and docs/bench.svg alone')
   .option('--render <results.json>', 'only write BENCHMARKS.md and the chart from the raw results of a run')
+  .option(
+    '--reuse <results.json>',
+    'take what --rows does not run from the raw results of an earlier run (noted in the file)',
+  )
   .action((options: Options) => main(options))
   .parseAsync()
   .catch((error: unknown) => {

@@ -193,5 +193,5 @@ export function lineChart(options: ChartOptions): string {
       `<text x="${x + 24}" y="${y}" font-size="11">${escapeXml(series.name)}</text>`,
     );
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">${parts.join('')}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" role="img"><title>${escapeXml(options.title)}</title>${parts.join('')}</svg>`;
 }
