@@ -205,13 +205,17 @@ function goals(results: BenchResults): string[] {
 function timeGoes(results: BenchResults): string {
   const pipeline = results.rows.find((r) => r.key === 'pipeline');
   if (!pipeline) return 'Not measured.';
-  const best = bestStep(pipeline, (s) => (s.latency.all.p99 ?? Number.POSITIVE_INFINITY) < P99_GOAL_MS);
-  if (!best) return 'The pipeline sustained no rate of the ladder with p99 under 1 s.';
+  const underGoal = bestStep(pipeline, (s) => (s.latency.all.p99 ?? Number.POSITIVE_INFINITY) < P99_GOAL_MS);
+  const best = underGoal ?? bestStep(pipeline);
+  if (!best) return 'The pipeline sustained no rate of the ladder.';
   const report = pipeline.loadReports?.[pipeline.steps.indexOf(best)];
-  if (!report) return `The pipeline sustains ${best.rate}/s with p99 under 1 s.`;
+  const headline = underGoal
+    ? `The pipeline sustains **${best.rate} events/s** (${best.throughput}/s completed) with p99 under 1 s on this machine.`
+    : `The pipeline sustained no rate of the ladder with p99 under 1 s; its highest sustained rate was **${best.rate} events/s** (p99 ${best.latency.all.p99} ms).`;
+  if (!report) return headline;
   const floorStep = stepAt(results.rows.find((r) => r.key === 'floor') as RowReport, best.rate);
   const lines = [
-    `The pipeline sustains **${best.rate} events/s** (${best.throughput}/s completed) with p99 under 1 s on this machine. At that rate (p50 / p99, ms):`,
+    `${headline} At that rate (p50 / p99, ms):`,
     '',
     '| owner | publish → ingress decided | publish → workflow started | started → completed | publish → completed |',
     '|---|---|---|---|---|',
