@@ -1,9 +1,8 @@
-import { ConfigError } from '@sandbox-routing/shared';
+import { ConfigError, createLogger } from '@sandbox-routing/shared';
 import { startTelemetry } from '@sandbox-routing/shared/telemetry';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
 import { type ConsoleFlags, runConsoleCommand } from './console';
-import { createStderrLogger } from './log';
 import {
   collectHeader,
   type MessageHeaders,
@@ -126,7 +125,7 @@ async function publish(flags: PublishFlags): Promise<number> {
 
   // Telemetry before kafkajs is loaded (connectSender loads it): the instrumentation patches on load.
   const telemetry = startTelemetry(config.telemetry);
-  const log = createStderrLogger(config.telemetry);
+  const log = createLogger(config.telemetry, undefined, { stderr: true });
   const stop = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {

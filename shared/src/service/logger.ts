@@ -8,6 +8,8 @@ export interface LoggerOptions {
    * (a summary, a JSON report) for scripts.
    */
   stderr?: boolean;
+  /** Where the lines go instead (tests capture them); wins over `stderr`. */
+  destination?: pino.DestinationStream;
 }
 
 /**
@@ -28,7 +30,7 @@ export function createLogger(
       },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.stderr ? pino.destination({ fd: 2, sync: true }) : undefined,
+    options.destination ?? (options.stderr ? pino.destination({ fd: 2, sync: true }) : undefined),
   );
 }
 
