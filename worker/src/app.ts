@@ -18,7 +18,9 @@ import {
   startHealthServer,
   startReachabilityProbe,
   startRouteTable,
+  type TracingTelemetry,
   TrailEmitter,
+  tracingWorkerOptions,
   trailWorkerOptions,
 } from '@sandbox-routing/shared';
 import { type NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -74,9 +76,13 @@ export interface WorkerApp {
 
 /**
  * Creates the worker service and starts its health server at once, so `/healthz` answers while the
- * (slow) workflow bundling runs; call `start` next.
+ * (slow) workflow bundling runs; call `start` next. With `telemetry` (the process's OpenTelemetry
+ * SDK), Temporal's OpenTelemetry interceptors trace every workflow and activity.
  */
-export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> {
+export async function createWorkerApp(
+  config: WorkerConfig,
+  telemetry?: TracingTelemetry,
+): Promise<WorkerApp> {
   const logger = createLogger(config.telemetry, config.signadot);
   // shutdownSignals: [] because the caller owns SIGTERM: the SDK's own handler would stop the
   // worker but leave the route table, health server and connection open.
@@ -146,17 +152,18 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
         activities: createOrderActivities({ instance, variant: config.worker.variant }),
         shutdownGraceTime: config.worker.shutdownGraceMs,
       };
-      worker = await createRoutingWorker(
-        trail ? trailWorkerOptions(options, { emitter: trail, instance, worker: workerIdentity }) : options,
-        {
-          identity,
-          routeTable,
-          sharedQueue,
-          mismatchPolicy: config.worker.activityMismatchPolicy,
-          recordSearchAttributes: config.worker.recordSearchAttributes,
-          onDecision,
-        },
-      );
+      // Outermost first: tracing, the trail, routing (see tracingWorkerOptions in shared).
+      const withTrail = trail
+        ? trailWorkerOptions(options, { emitter: trail, instance, worker: workerIdentity })
+        : options;
+      worker = await createRoutingWorker(telemetry ? tracingWorkerOptions(withTrail, telemetry) : withTrail, {
+        identity,
+        routeTable,
+        sharedQueue,
+        mismatchPolicy: config.worker.activityMismatchPolicy,
+        recordSearchAttributes: config.worker.recordSearchAttributes,
+        onDecision,
+      });
       // SIGTERM arrived while the worker was being created: never start polling.
       if (stopping) return;
       running = worker.run();

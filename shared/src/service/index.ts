@@ -9,7 +9,7 @@ export {
   kafkajsLogCreator,
   kafkajsLogLevel,
 } from './kafkajs';
-export { createLogger, type Logger, type LoggerOptions } from './logger';
+export { createLogger, type Logger, type LoggerOptions, workContextFields } from './logger';
 export { createRegistry, registerRouteTableMetrics, routingDecisionCounter } from './metrics';
 export {
   type ReachabilityProbe,
