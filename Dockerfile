@@ -97,8 +97,9 @@ USER node
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS producer
 COPY --from=build /app/producer/dist producer/dist
-# Run as a Job: node producer/dist/cli.js publish --routing-key <key> --count 10
-ENTRYPOINT ["node", "producer/dist/cli.js"]
+# Run as a Job: node --require ./producer/dist/instrument.js producer/dist/cli.js publish --routing-key <key> --count 10
+# (--require starts OpenTelemetry before anything loads kafkajs; see README, "Tracing").
+ENTRYPOINT ["node", "--require", "./producer/dist/instrument.js", "producer/dist/cli.js"]
 CMD ["--help"]
 
 FROM runtime AS ingress
@@ -110,4 +111,4 @@ CMD ["node", "ingress/dist/main.js"]
 FROM runtime AS worker
 COPY --from=build /app/worker/dist worker/dist
 EXPOSE 8082
-CMD ["node", "worker/dist/main.js"]
+CMD ["node", "--require", "./worker/dist/instrument.js", "worker/dist/main.js"]

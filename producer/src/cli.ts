@@ -1,5 +1,5 @@
 import { ConfigError, createLogger } from '@sandbox-routing/shared';
-import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
 import { type ConsoleFlags, runConsoleCommand } from './console';
@@ -30,6 +30,9 @@ import {
   summaryJson,
   UsageError,
 } from './publish';
+
+/** The producer's `--require` entry, as its start commands name it. */
+export const PRODUCER_INSTRUMENT_ENTRY = './producer/dist/instrument.js';
 
 /** Exit codes: sysexits-style 78 for configuration, 2 for command-line usage, 128+n for signals. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78, sigint: 130, sigterm: 143 } as const;
@@ -123,8 +126,8 @@ async function publish(flags: PublishFlags): Promise<number> {
     return EXIT.usage;
   }
 
-  // Telemetry before kafkajs is loaded (connectSender loads it): the instrumentation patches on load.
-  const telemetry = startTelemetry(config.telemetry);
+  // Started by the --require entry; without it, here, before kafkajs is loaded (connectSender loads it).
+  const telemetry = serviceTelemetry({ serviceName: 'producer' }, PRODUCER_INSTRUMENT_ENTRY);
   const log = createLogger(config.telemetry, undefined, { stderr: true });
   const stop = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;

@@ -51,7 +51,7 @@ export interface TopicConfig {
 interface PublishSummary {
   topic: string;
   sent: number;
-  events: { id: string; partition: number; offset: string }[];
+  events: { id: string; partition: number; offset: string; traceId?: string }[];
 }
 
 /**
@@ -167,6 +167,13 @@ export class Pipeline {
   private serviceEnv(sandbox: string): NodeJS.ProcessEnv {
     const { stack } = this.options;
     return {
+      // Traces go to the stack's Jaeger when it runs one.
+      ...(stack.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? {
+            OTEL_TRACES_EXPORTER: stack.OTEL_TRACES_EXPORTER ?? 'otlp',
+            OTEL_EXPORTER_OTLP_ENDPOINT: stack.OTEL_EXPORTER_OTLP_ENDPOINT,
+          }
+        : {}),
       ...this.options.env,
       KAFKA_BROKERS: stack.KAFKA_BROKERS,
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
@@ -204,6 +211,7 @@ export class Pipeline {
     const service = await startService({
       name: `worker-${instanceLabel(sandbox)}`,
       entry: 'worker/dist/main.js',
+      preload: 'worker/dist/instrument.js',
       env: {
         ...this.serviceEnv(sandbox),
         SIGNADOT_BASELINE_NAME: this.workerBaseline,
@@ -228,6 +236,7 @@ export class Pipeline {
     const service = await startService({
       name: 'console',
       entry: 'producer/dist/cli.js',
+      preload: 'producer/dist/instrument.js',
       args: ['console'],
       env: {
         ...this.serviceEnv(''),
@@ -309,10 +318,12 @@ export class Pipeline {
     ];
     if (options.routingKey) args.push('--routing-key', options.routingKey);
     if (options.rate) args.push('--rate', String(options.rate));
-    const launch = (this.options.launcher ?? checkoutLauncher).launch('producer/dist/cli.js', args, {
-      ...this.serviceEnv(''),
-      LOG_LEVEL: 'warn',
-    });
+    const launch = (this.options.launcher ?? checkoutLauncher).launch(
+      'producer/dist/cli.js',
+      args,
+      { ...this.serviceEnv(''), LOG_LEVEL: 'warn' },
+      'producer/dist/instrument.js',
+    );
     const run = await runProcess(launch.command, launch.args, {
       env: launch.env,
       inheritEnv: false,

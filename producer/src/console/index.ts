@@ -6,8 +6,9 @@ import {
   RoutingClientInterceptor,
   subscribeTrail,
   type TrailSubscription,
+  tracingClientInterceptors,
 } from '@sandbox-routing/shared';
-import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { connectSender, type EventSender } from '../publish';
@@ -56,7 +57,8 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
       connection,
       namespace: config.temporal.namespace,
       // Writes the sd-routing-key header; no door routing, so starts land on the shared queue.
-      interceptors: { workflow: [new RoutingClientInterceptor()] },
+      // Tracing first (outermost): its StartWorkflow span carries the routing attributes.
+      interceptors: { workflow: [...tracingClientInterceptors(), new RoutingClientInterceptor()] },
     });
     const { baselineKind: kind, baselineNamespace: namespace } = config.signadot;
     const owners = new OwnerDirectory({
@@ -142,8 +144,8 @@ export async function runConsoleCommand(
   }
   if (flags.host !== undefined) config.console.host = flags.host;
   if (flags.port !== undefined) config.console.port = flags.port;
-  // Telemetry before kafkajs is loaded: the instrumentation patches it on load.
-  const telemetry = startTelemetry(config.telemetry);
+  // Started by the --require entry; without it, here, before kafkajs is loaded.
+  const telemetry = serviceTelemetry({ serviceName: 'producer' }, './producer/dist/instrument.js');
   let running: RunningConsole;
   try {
     running = await startConsole(config);
