@@ -1,8 +1,9 @@
 /**
  * Test tooling for the workspaces (not part of the routing library, never deployed): polling with a deadline instead of
- * sleeping, the local stack's addresses, child processes, and Kafka topics to test against.
+ * sleeping, the local stack's addresses, child processes, Kafka topics to test against, and traces in the stack's Jaeger.
  */
 export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';
+export { awaitTrace, findTraceIds, readTrace, type TraceSpan } from './jaeger';
 export { DeadlineExceededError, type PollOptions, pollUntil } from './poll';
 export {
   freePort,
@@ -13,4 +14,4 @@ export {
   startProcess,
 } from './processes';
 export { assertReadmeDocumentsConfig } from './readme';
-export { type StackEnv, stackEnv } from './stack-env';
+export { jaegerUrl, type StackEnv, stackEnv } from './stack-env';
