@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ROUTING_ATTRIBUTES } from '@sandbox-routing/shared';
+import { awaitTrace, jaegerUrl, pollUntil, stackEnv, type TraceSpan } from '@sandbox-routing/testkit';
+import { Pipeline } from '../../pipeline/pipeline';
+import type { ServiceProcess } from '../../pipeline/service-process';
+import { STACK_DIR } from '../../stack/paths';
+
+/**
+ * One trace per event, against the real stack and its Jaeger: the producer's send, the ingress's
+ * consumption and workflow start, the worker's workflow run and every activity, all in the trace the
+ * producer started, each span saying the routing key; and the worker's log lines say the key, the
+ * owner and the trace id.
+ */
+
+const ACTIVITIES = ['reserveInventory', 'priceOrder', 'sendConfirmation'];
+const KEY = ROUTING_ATTRIBUTES.routingKey;
+
+const withOperation = (spans: TraceSpan[], operation: string) => spans.filter((s) => s.operation === operation);
+const services = (spans: TraceSpan[]) => [...new Set(spans.map((s) => s.service))].sort();
+
+/** The trace holds the worker's run and every activity's execution (the last spans to arrive). */
+function workerDone(spans: TraceSpan[]): boolean {
+  return (
+    withOperation(spans, 'RunWorkflow:processOrder').length > 0 &&
+    ACTIVITIES.every((a) => withOperation(spans, `RunActivity:${a}`).length > 0)
+  );
+}
+
+/** Log lines of a service (JSON, one per line) that match `filter`. */
+function logLines(service: ServiceProcess, filter: (line: Record<string, unknown>) => boolean) {
+  return readFileSync(service.logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter(filter);
+}
+
+describe('tracing: one trace per event, from the producer to the last activity', () => {
+  const id = randomUUID().slice(0, 8);
+  const sandbox = { name: `tr-${id}`, key: `tr${id}xyzab` };
+  let jaeger: string;
+  let pipeline: Pipeline;
+  let sandboxWorker: ServiceProcess;
+
+  before(
+    async () => {
+      jaeger = jaegerUrl();
+      pipeline = await Pipeline.isolated(stackEnv(), path.join(STACK_DIR, 'logs', `tracing-${id}`), {
+        ROUTESERVER_REFRESH_INTERVAL_MS: '500',
+      });
+      await pipeline.registerSandbox(sandbox.name, sandbox.key, ['worker']);
+      const [, , fork] = await Promise.all([
+        pipeline.startIngress(),
+        pipeline.startWorker(),
+        pipeline.startWorker(sandbox.name),
+      ]);
+      sandboxWorker = fork;
+    },
+    { timeout: 180_000 },
+  );
+
+  after(async () => {
+    await pipeline?.stop();
+    await pipeline?.deleteSandbox(sandbox.name);
+  });
+
+  it('an event for a sandbox: producer, ingress and worker spans in one trace, each with the routing key', {
+    timeout: 120_000,
+  }, async () => {
+    const summary = await pipeline.publish({ idPrefix: `trace-${id}`, routingKey: sandbox.key });
+    const event = summary.events[0];
+    assert.ok(event?.traceId, 'the producer reports the trace it started');
+    const outcome = await pipeline.outcome(event.id);
+    assert.equal(outcome.ranOn, sandbox.name);
+
+    const spans = await awaitTrace(jaeger, event.traceId, workerDone);
+    assert.ok(spans.every((s) => s.traceId === event.traceId));
+    assert.deepEqual(services(spans), ['ingress', 'producer', 'worker']);
+
+    const [send] = withOperation(spans, `send ${pipeline.topic}`);
+    const [consume] = withOperation(spans, `process ${pipeline.topic}`);
+    const [start] = withOperation(spans, 'StartWorkflow:processOrder');
+    const [run] = withOperation(spans, 'RunWorkflow:processOrder');
+    assert.ok(send && consume && start && run, `spans: ${spans.map((s) => s.operation).join(', ')}`);
+    assert.equal(send.service, 'producer');
+    assert.equal(consume.service, 'ingress');
+    assert.equal(start.service, 'ingress');
+    assert.equal(run.service, 'worker');
+
+    // Parent links: producer → ingress consume → start → run → each activity's schedule → execution.
+    assert.equal(consume.parentSpanId, send.spanId);
+    assert.ok(spans.some((s) => s.spanId === start.parentSpanId));
+    assert.equal(run.parentSpanId, start.spanId);
+    for (const activity of ACTIVITIES) {
+      const [scheduled] = withOperation(spans, `StartActivity:${activity}`);
+      const [executed] = withOperation(spans, `RunActivity:${activity}`);
+      assert.ok(scheduled && executed, activity);
+      assert.equal(scheduled.parentSpanId, run.spanId, `${activity} is scheduled by the run`);
+      assert.equal(executed.parentSpanId, scheduled.spanId, `${activity} runs under its schedule`);
+      assert.equal(executed.attributes[ROUTING_ATTRIBUTES.decision], 'owned');
+      assert.equal(executed.attributes[ROUTING_ATTRIBUTES.instance], sandbox.name);
+      assert.equal(executed.attributes[ROUTING_ATTRIBUTES.owner], sandbox.name);
+    }
+
+    for (const span of [send, consume, start, run, ...spans.filter((s) => s.operation.startsWith('RunActivity:'))])
+      assert.equal(span.attributes[KEY], sandbox.key, `${span.service} ${span.operation} has the routing key`);
+    assert.equal(start.attributes[ROUTING_ATTRIBUTES.decision], 'door-routed');
+    assert.equal(start.attributes[ROUTING_ATTRIBUTES.owner], sandbox.name);
+    assert.equal(run.attributes[ROUTING_ATTRIBUTES.decision], 'placed');
+    assert.equal(run.attributes[ROUTING_ATTRIBUTES.instance], sandbox.name);
+  });
+
+  it("an activity's log line on the sandbox carries the routing key, the owner and the trace id", {
+    timeout: 120_000,
+  }, async () => {
+    const summary = await pipeline.publish({ idPrefix: `log-${id}`, routingKey: sandbox.key });
+    const event = summary.events[0];
+    assert.ok(event?.traceId);
+    await pipeline.outcome(event.id);
+    // The activity logs through Temporal's activity logger into the worker's JSON log.
+    const [line] = await pollUntil(
+      () => {
+        const lines = logLines(sandboxWorker, (l) => l.msg === 'order priced' && l.eventId === event.id);
+        return lines.length > 0 ? lines : undefined;
+      },
+      { description: `the sandbox worker to log 'order priced' for ${event.id}`, timeoutMs: 10_000 },
+    );
+    assert.equal(line?.routingKey, sandbox.key);
+    assert.equal(line?.owner, sandbox.name);
+    assert.equal(line?.instance, sandbox.name);
+    assert.equal(line?.trace_id, event.traceId);
+    assert.match(String(line?.span_id), /^[0-9a-f]{16}$/);
+  });
+});
