@@ -10,9 +10,11 @@ import {
   TRAIL_SINK,
   TRAIL_WORKFLOW_INTERCEPTORS,
   tracingWorkerOptions,
+  workflowSpanSink,
 } from '@sandbox-routing/shared';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
 
 /**
  * Histories recorded from real runs by `RECORD_HISTORIES=dev/src/library/temporal/__tests__/histories
@@ -99,4 +101,27 @@ describe('workflow interceptors replay recorded histories', () => {
       assert.deepEqual(exported.getFinishedSpans(), [], 'no span exported while replaying');
     });
   }
+
+  it("needs the timing-preserving module: Temporal's own reorders a recorded update and activity", async () => {
+    // Why workflow-tracing.ts wraps Temporal's interceptors (temporalio/sdk-typescript#1835): as shipped,
+    // their async wrappers answer this run's update after the activity it schedules in the same activation.
+    const { workflowId, history } = load('redirect-start-then-update-0.json');
+    await assert.rejects(
+      Worker.runReplayHistory(
+        {
+          workflowsPath,
+          interceptors: {
+            workflowModules: [
+              require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+              ROUTING_WORKFLOW_INTERCEPTORS,
+            ],
+          },
+          sinks: workflowSpanSink(telemetry),
+        },
+        historyFromJSON(history),
+        workflowId,
+      ),
+      DeterminismViolationError,
+    );
+  });
 });
