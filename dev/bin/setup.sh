@@ -56,9 +56,13 @@ PY_REQUIREMENTS=dev/src/clients/python/requirements.txt
 py_stamp="$(stamp_of "$PY_REQUIREMENTS")"
 if [ "$(cat "$PY_VENV/.stamp" 2>/dev/null)" != "$py_stamp" ]; then
   say "installing the Python Temporal SDK client (PyPI) into $PY_VENV"
-  rm -rf "$PY_VENV"
-  python3 -m venv "$PY_VENV"
-  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$PY_REQUIREMENTS"
+  # A new venv only when there is none that works: otherwise the pins are installed into it, so a
+  # venv in use (a .tools shared by several checkouts) is never removed from under a running test.
+  if ! "$PY_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    rm -rf "$PY_VENV"
+    python3 -m venv "$PY_VENV"
+  fi
+  "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir -r "$PY_REQUIREMENTS"
   echo "$py_stamp" > "$PY_VENV/.stamp"
 fi
 GO_CLIENT_SRC=dev/src/clients/go

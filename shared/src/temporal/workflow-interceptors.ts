@@ -317,9 +317,13 @@ class SandboxRoutingInterceptor
     return keyStorage.run({ key: this.key }, () => next(input));
   }
 
-  /** Adds the key, and the decision when the work stays on `targetQueue`'s decided queue. */
+  /**
+   * Adds the key, and the decision when the work stays on `targetQueue`'s decided queue. The call's
+   * span (`StartActivity`, `ContinueAsNew`, … when tracing runs outside) gets the key too.
+   */
   private stamp(headers: Headers, targetQueue?: string): Headers {
     if (!this.key) return headers;
+    trace.getActiveSpan()?.setAttribute(ROUTING_ATTRIBUTES.routingKey, this.key);
     const keyed = withRoutingKeyHeader(headers, this.key);
     return targetQueue ? withRoutingDecision(keyed, targetQueue) : keyed;
   }

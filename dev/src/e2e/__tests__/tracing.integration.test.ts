@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROUTING_ATTRIBUTES } from '@sandbox-routing/shared';
+import { BASELINE_LABEL, ROUTING_ATTRIBUTES } from '@sandbox-routing/shared';
 import { awaitTrace, jaegerUrl, pollUntil, stackEnv, type TraceSpan } from '@sandbox-routing/testkit';
+import { runForeignClient, WorkerPair } from '../../clients/foreign-clients';
 import { Pipeline } from '../../pipeline/pipeline';
 import type { ServiceProcess } from '../../pipeline/service-process';
 import { STACK_DIR } from '../../stack/paths';
@@ -19,7 +20,8 @@ import { STACK_DIR } from '../../stack/paths';
 const ACTIVITIES = ['reserveInventory', 'priceOrder', 'sendConfirmation'];
 const KEY = ROUTING_ATTRIBUTES.routingKey;
 
-const withOperation = (spans: TraceSpan[], operation: string) => spans.filter((s) => s.operation === operation);
+const withOperation = (spans: TraceSpan[], operation: string) =>
+  spans.filter((s) => s.operation === operation);
 const services = (spans: TraceSpan[]) => [...new Set(spans.map((s) => s.service))].sort();
 
 /** The trace holds the worker's run and every activity's execution (the last spans to arrive). */
@@ -106,8 +108,18 @@ describe('tracing: one trace per event, from the producer to the last activity',
       assert.equal(executed.attributes[ROUTING_ATTRIBUTES.owner], sandbox.name);
     }
 
-    for (const span of [send, consume, start, run, ...spans.filter((s) => s.operation.startsWith('RunActivity:'))])
-      assert.equal(span.attributes[KEY], sandbox.key, `${span.service} ${span.operation} has the routing key`);
+    for (const span of [
+      send,
+      consume,
+      start,
+      run,
+      ...spans.filter((s) => s.operation.startsWith('RunActivity:')),
+    ])
+      assert.equal(
+        span.attributes[KEY],
+        sandbox.key,
+        `${span.service} ${span.operation} has the routing key`,
+      );
     assert.equal(start.attributes[ROUTING_ATTRIBUTES.decision], 'door-routed');
     assert.equal(start.attributes[ROUTING_ATTRIBUTES.owner], sandbox.name);
     assert.equal(run.attributes[ROUTING_ATTRIBUTES.decision], 'placed');
@@ -134,5 +146,77 @@ describe('tracing: one trace per event, from the producer to the last activity',
     assert.equal(line?.instance, sandbox.name);
     assert.equal(line?.trace_id, event.traceId);
     assert.match(String(line?.span_id), /^[0-9a-f]{16}$/);
+  });
+});
+
+describe('tracing: a workflow started by the Python client (the redirect path)', () => {
+  const env = stackEnv();
+  let jaeger: string;
+  let workers: WorkerPair;
+
+  before(
+    async () => {
+      jaeger = jaegerUrl(env);
+      workers = new WorkerPair(env.TEMPORAL_ADDRESS, env.SIGNADOT_ROUTESERVER_URL, env.SIGNADOT_ROUTESERVER_GRPC_ADDRESS, {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      });
+      await workers.start();
+    },
+    { timeout: 180_000 },
+  );
+
+  after(() => workers?.stop());
+
+  it("one trace from the client's start through the first run, its redirect and the owner's run to the last activity", {
+    timeout: 120_000,
+  }, async () => {
+    const [run] = await runForeignClient('python', env.TEMPORAL_ADDRESS, {
+      taskQueue: workers.sharedQueue,
+      key: workers.key,
+      case: 'start',
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    });
+    assert.ok(run?.traceId, 'the client reports its trace');
+    assert.equal(run.result.workflow.instance, workers.sandbox);
+
+    const spans = await awaitTrace(
+      jaeger,
+      run.traceId,
+      (all) =>
+        withOperation(all, 'StartWorkflow:processOrder').length > 0 &&
+        withOperation(all, 'RunWorkflow:processOrder').length === 2 &&
+        ACTIVITIES.every((a) => withOperation(all, `RunActivity:${a}`).length > 0),
+    );
+    assert.deepEqual(services(spans), ['python-client', 'worker']);
+    const [start] = withOperation(spans, 'StartWorkflow:processOrder');
+    const runs = withOperation(spans, 'RunWorkflow:processOrder').sort((a, b) => a.startTime - b.startTime);
+    const [first, owners] = runs;
+    const [continued] = withOperation(spans, 'ContinueAsNew:processOrder');
+    const [check] = withOperation(spans, 'RunActivity:__sandboxRoutingResolveQueue');
+    assert.ok(start && first && owners && continued && check, spans.map((s) => s.operation).join(', '));
+    assert.equal(start.service, 'python-client');
+
+    // The first run (on the shared queue, the baseline's) asks who owns the key and redirects.
+    assert.equal(first.parentSpanId, start.spanId);
+    assert.deepEqual(
+      [first.attributes[ROUTING_ATTRIBUTES.instance], first.attributes[ROUTING_ATTRIBUTES.decision]],
+      [BASELINE_LABEL, 'redirected'],
+    );
+    assert.equal(first.attributes[ROUTING_ATTRIBUTES.owner], workers.sandbox);
+    assert.equal(check.attributes[ROUTING_ATTRIBUTES.decision], 'redirected');
+    assert.equal(continued.parentSpanId, first.spanId);
+    // The owner's run continues the trace from the continue-as-new.
+    assert.equal(owners.parentSpanId, continued.spanId);
+    assert.deepEqual(
+      [owners.attributes[ROUTING_ATTRIBUTES.instance], owners.attributes[ROUTING_ATTRIBUTES.decision]],
+      [workers.sandbox, 'placed'],
+    );
+    for (const activity of ACTIVITIES) {
+      const [executed] = withOperation(spans, `RunActivity:${activity}`);
+      assert.equal(executed?.attributes[ROUTING_ATTRIBUTES.instance], workers.sandbox, activity);
+    }
+    for (const span of spans.filter((s) => s.service === 'worker'))
+      assert.equal(span.attributes[KEY], workers.key, `${span.operation} has the routing key`);
   });
 });
