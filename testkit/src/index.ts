@@ -2,8 +2,9 @@
  * Test tooling for the workspaces (not part of the routing library, never deployed): polling with a deadline instead of
  * sleeping, the local stack's addresses, child processes, Kafka topics to test against, and traces in the stack's Jaeger.
  */
-export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';
+
 export { awaitTrace, findTraceIds, readTrace, type TraceSpan } from './jaeger';
+export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';
 export { DeadlineExceededError, type PollOptions, pollUntil } from './poll';
 export {
   freePort,

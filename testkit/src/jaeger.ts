@@ -34,7 +34,8 @@ function flatten(trace: JaegerTrace): TraceSpan[] {
   return trace.spans.map((span) => ({
     traceId: span.traceID,
     spanId: span.spanID,
-    parentSpanId: span.references?.find((r) => r.refType === 'CHILD_OF' && r.traceID === span.traceID)?.spanID,
+    parentSpanId: span.references?.find((r) => r.refType === 'CHILD_OF' && r.traceID === span.traceID)
+      ?.spanID,
     service: trace.processes[span.processID]?.serviceName ?? '?',
     operation: span.operationName,
     attributes: Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value])),

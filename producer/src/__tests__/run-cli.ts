@@ -15,7 +15,10 @@ export function startCli(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
 ): CliProcess {
-  return startProcess(process.execPath, [...NODE_ARGS, ...args], { env: { LOG_LEVEL: 'warn', ...env }, timeoutMs });
+  return startProcess(process.execPath, [...NODE_ARGS, ...args], {
+    env: { LOG_LEVEL: 'warn', ...env },
+    timeoutMs,
+  });
 }
 
 /** Runs the CLI to completion. */

@@ -157,10 +157,15 @@ describe('tracing: a workflow started by the Python client (the redirect path)',
   before(
     async () => {
       jaeger = jaegerUrl(env);
-      workers = new WorkerPair(env.TEMPORAL_ADDRESS, env.SIGNADOT_ROUTESERVER_URL, env.SIGNADOT_ROUTESERVER_GRPC_ADDRESS, {
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-      });
+      workers = new WorkerPair(
+        env.TEMPORAL_ADDRESS,
+        env.SIGNADOT_ROUTESERVER_URL,
+        env.SIGNADOT_ROUTESERVER_GRPC_ADDRESS,
+        {
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_ENDPOINT: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        },
+      );
       await workers.start();
     },
     { timeout: 180_000 },
