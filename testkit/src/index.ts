@@ -14,5 +14,6 @@ export {
   runProcess,
   startProcess,
 } from './processes';
+export { prometheusNamingProblems } from './prometheus';
 export { assertReadmeDocumentsConfig } from './readme';
 export { jaegerUrl, type StackEnv, stackEnv } from './stack-env';

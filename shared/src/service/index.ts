@@ -10,7 +10,12 @@ export {
   kafkajsLogLevel,
 } from './kafkajs';
 export { createLogger, type Logger, type LoggerOptions, workContextFields } from './logger';
-export { createRegistry, registerRouteTableMetrics, routingDecisionCounter } from './metrics';
+export {
+  createRegistry,
+  mirroredCounter,
+  registerRouteTableMetrics,
+  routingDecisionCounter,
+} from './metrics';
 export {
   type ReachabilityProbe,
   type ReachabilityProbeOptions,

@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BASELINE_LABEL, ROUTING_ATTRIBUTES } from '@sandbox-routing/shared';
-import { awaitTrace, jaegerUrl, pollUntil, stackEnv, type TraceSpan } from '@sandbox-routing/testkit';
+import {
+  awaitTrace,
+  jaegerUrl,
+  pollUntil,
+  prometheusNamingProblems,
+  stackEnv,
+  type TraceSpan,
+} from '@sandbox-routing/testkit';
 import { runForeignClient, WorkerPair } from '../../clients/foreign-clients';
 import { Pipeline } from '../../pipeline/pipeline';
 import type { ServiceProcess } from '../../pipeline/service-process';
@@ -146,6 +153,14 @@ describe('tracing: one trace per event, from the producer to the last activity',
     assert.equal(line?.instance, sandbox.name);
     assert.equal(line?.trace_id, event.traceId);
     assert.match(String(line?.span_id), /^[0-9a-f]{16}$/);
+  });
+
+  it('every metric the ingress and the workers expose follows the Prometheus naming conventions', async () => {
+    for (const service of pipeline.services) {
+      const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
+      assert.match(text, /# TYPE sandbox_routing_/, `${service.name} exposes its own metrics`);
+      assert.deepEqual(prometheusNamingProblems(text), [], service.name);
+    }
   });
 });
 
