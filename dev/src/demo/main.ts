@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { instanceLabel } from '@sandbox-routing/shared';
 import { Command } from 'commander';
-import { type EventOutcome, Pipeline } from '../pipeline/pipeline';
+import { type EventOutcome, Pipeline, stackEnvFrom } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
 import { readSettings } from '../stack/settings';
 import { down, isUp, up } from '../stack/stack';
@@ -75,17 +75,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
   const startedStack = !isUp();
   const stack = await up();
   const pipeline = new Pipeline({
-    stack: {
-      KAFKA_BROKERS: stack.KAFKA_BROKERS ?? '',
-      TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS ?? '',
-      TEMPORAL_UI_URL: stack.TEMPORAL_UI_URL ?? '',
-      SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL ?? '',
-      SIGNADOT_ROUTESERVER_GRPC_ADDRESS: stack.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
-      // Present when the stack runs Jaeger (STACK_TRACING, on by default): services export to it.
-      JAEGER_URL: stack.JAEGER_URL,
-      OTEL_TRACES_EXPORTER: stack.OTEL_TRACES_EXPORTER,
-      OTEL_EXPORTER_OTLP_ENDPOINT: stack.OTEL_EXPORTER_OTLP_ENDPOINT,
-    },
+    stack: stackEnvFrom(stack),
     logDir: path.join(STACK_DIR, 'logs', 'demo'),
   });
   let stopping: Promise<void> | undefined;

@@ -7,6 +7,21 @@ import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services
 import { checkoutLauncher, type Launcher } from './launcher';
 import { type ServiceProcess, startService, stopService } from './service-process';
 
+/** The stack's addresses as `up()` returns them (what `.stack/env` holds), as the harness takes them. */
+export function stackEnvFrom(addresses: Readonly<Record<string, string>>): StackEnv {
+  return {
+    KAFKA_BROKERS: addresses.KAFKA_BROKERS ?? '',
+    TEMPORAL_ADDRESS: addresses.TEMPORAL_ADDRESS ?? '',
+    TEMPORAL_UI_URL: addresses.TEMPORAL_UI_URL ?? '',
+    SIGNADOT_ROUTESERVER_URL: addresses.SIGNADOT_ROUTESERVER_URL ?? '',
+    SIGNADOT_ROUTESERVER_GRPC_ADDRESS: addresses.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
+    // Present when the stack runs Jaeger (STACK_TRACING, on by default): services export to it.
+    JAEGER_URL: addresses.JAEGER_URL,
+    OTEL_TRACES_EXPORTER: addresses.OTEL_TRACES_EXPORTER,
+    OTEL_EXPORTER_OTLP_ENDPOINT: addresses.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
 /** Where one event ended up, read back from Temporal. */
 export interface EventOutcome {
   eventId: string;
