@@ -13,6 +13,7 @@ import {
   type TraceSpan,
 } from '@sandbox-routing/testkit';
 import { runForeignClient, WorkerPair } from '../../clients/foreign-clients';
+import { launchChromium } from '../../console/browser';
 import { Pipeline } from '../../pipeline/pipeline';
 import type { ServiceProcess } from '../../pipeline/service-process';
 import { STACK_DIR } from '../../stack/paths';
@@ -131,6 +132,28 @@ describe('tracing: one trace per event, from the producer to the last activity',
     assert.equal(start.attributes[ROUTING_ATTRIBUTES.owner], sandbox.name);
     assert.equal(run.attributes[ROUTING_ATTRIBUTES.decision], 'placed');
     assert.equal(run.attributes[ROUTING_ATTRIBUTES.instance], sandbox.name);
+
+    // What a person sees at the link the demo prints: the stack's trace view in Jaeger, one row per span.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${jaeger}/trace/${event.traceId}`);
+      await page
+        .locator('table tbody tr')
+        .nth(spans.length - 1)
+        .waitFor();
+      assert.equal(await page.locator('table tbody tr').count(), spans.length);
+      const text = (await page.locator('table').textContent()) ?? '';
+      for (const expected of [
+        'RunWorkflow:processOrder',
+        `worker (${sandbox.name})`,
+        'decision placed',
+        `routing_key ${sandbox.key}`,
+      ])
+        assert.ok(text.includes(expected), `the trace view shows "${expected}"`);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("an activity's log line on the sandbox carries the routing key, the owner and the trace id", {
