@@ -156,7 +156,7 @@ describe('tracing: one trace per event, from the producer to the last activity',
     }
   });
 
-  it("an activity's log line on the sandbox carries the routing key, the owner and the trace id", {
+  it("an activity's and a workflow's log lines on the sandbox carry the routing key, the owner and the trace id", {
     timeout: 120_000,
   }, async () => {
     const summary = await pipeline.publish({ idPrefix: `log-${id}`, routingKey: sandbox.key });
@@ -176,6 +176,18 @@ describe('tracing: one trace per event, from the producer to the last activity',
     assert.equal(line?.instance, sandbox.name);
     assert.equal(line?.trace_id, event.traceId);
     assert.match(String(line?.span_id), /^[0-9a-f]{16}$/);
+    // And a line of the workflow's own code (Temporal's workflow logger, written through a sink).
+    const [workflowLine] = await pollUntil(
+      () => {
+        const lines = logLines(sandboxWorker, (l) => l.msg === 'order fulfilled' && l.eventId === event.id);
+        return lines.length > 0 ? lines : undefined;
+      },
+      { description: `the sandbox worker to log 'order fulfilled' for ${event.id}`, timeoutMs: 10_000 },
+    );
+    assert.deepEqual(
+      [workflowLine?.routingKey, workflowLine?.owner, workflowLine?.trace_id, workflowLine?.sdkComponent],
+      [sandbox.key, sandbox.name, event.traceId, 'workflow'],
+    );
   });
 
   it('every metric the ingress and the workers expose follows the Prometheus naming conventions', async () => {
