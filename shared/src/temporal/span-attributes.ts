@@ -23,14 +23,18 @@ export const ROUTING_ATTRIBUTES = {
 
 /**
  * Decisions as spans name them.
- * - ingress: `owned` (started here), `door-routed` (started on the owner's queue), `forwarded` (to
- *   the owner's topic), `skipped` (not this instance's), `dead-lettered` (with a reason);
+ * - ingress (on its `process <topic>` span): `owned` (it starts the workflow), `duplicate` (a
+ *   redelivery: the workflow exists), `forwarded` (to the owner's topic), `skipped` (not an event of
+ *   its own), `dead-lettered` (with a reason), `fenced` (a teardown marker);
+ * - client (`StartWorkflow`): `door-routed` (started on the owner's queue);
  * - workflow: `placed` (a routing component chose its queue), `stayed` / `redirected` (its
  *   first-task check answered);
  * - activity: `owned` / `mismatch`.
  */
 export type RoutingSpanDecision =
   | 'owned'
+  | 'duplicate'
+  | 'fenced'
   | 'door-routed'
   | 'forwarded'
   | 'skipped'
