@@ -306,6 +306,8 @@ class SandboxRoutingInterceptor
 
   handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>) {
     const signalKey = lookUpTemporalRoutingKey(input.headers).match?.key;
+    if (signalKey !== undefined)
+      trace.getActiveSpan()?.setAttribute(ROUTING_ATTRIBUTES.routingKey, signalKey);
     return keyStorage.run({ key: signalKey ?? this.key }, () => next(input));
   }
 
