@@ -3,7 +3,7 @@
  * sleeping, the local stack's addresses, child processes, Kafka topics to test against, and traces in the stack's Jaeger.
  */
 
-export { awaitTrace, findTraceIds, readTrace, type TraceSpan } from './jaeger';
+export { awaitTrace, readTrace, type TraceSpan } from './jaeger';
 export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';
 export { DeadlineExceededError, type PollOptions, pollUntil } from './poll';
 export {

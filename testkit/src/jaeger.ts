@@ -72,20 +72,3 @@ export function awaitTrace(
     { description: `trace ${traceId} in Jaeger`, timeoutMs, intervalMs: 250 },
   );
 }
-
-/** Trace ids of recent traces with a span of `service` carrying every tag in `tags`. */
-export async function findTraceIds(
-  jaegerUrl: string,
-  query: { service: string; tags?: Record<string, string>; lookback?: string; limit?: number },
-): Promise<string[]> {
-  const params = new URLSearchParams({
-    service: query.service,
-    lookback: query.lookback ?? '1h',
-    limit: String(query.limit ?? 20),
-  });
-  if (query.tags) params.set('tags', JSON.stringify(query.tags));
-  const response = await fetch(`${jaegerUrl}/api/traces?${params}`, { signal: AbortSignal.timeout(5000) });
-  if (!response.ok) throw new Error(`Jaeger: GET /api/traces: HTTP ${response.status}`);
-  const body = (await response.json()) as { data: JaegerTrace[] | null };
-  return (body.data ?? []).map((trace) => trace.traceID);
-}

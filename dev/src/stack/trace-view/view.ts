@@ -163,7 +163,7 @@ async function showSearch(params: URLSearchParams): Promise<void> {
   form.append(el('label', 'service'), select, keyInput, el('button', 'Find traces'));
   const content: HTMLElement[] = [form];
   if (service) {
-    const query = new URLSearchParams({ service, limit: '50', lookback: '6h' });
+    const query = new URLSearchParams({ service, limit: '50' });
     if (routingKey) query.set('tags', JSON.stringify({ [`${ROUTING_PREFIX}routing_key`]: routingKey }));
     const traces = await api<JaegerTrace[]>(`api/traces?${query}`);
     const table = el('table');
