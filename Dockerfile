@@ -106,7 +106,7 @@ FROM runtime AS ingress
 COPY --from=build /app/ingress/dist ingress/dist
 EXPOSE 8081
 # Node handles SIGTERM itself (the service drains for up to 30 s), so no init process is needed.
-CMD ["node", "ingress/dist/main.js"]
+CMD ["node", "--require", "./ingress/dist/instrument.js", "ingress/dist/main.js"]
 
 FROM runtime AS worker
 COPY --from=build /app/worker/dist worker/dist

@@ -207,6 +207,7 @@ export class Pipeline {
     const service = await startService({
       name: `ingress-${instanceLabel(sandbox)}`,
       entry: 'ingress/dist/main.js',
+      preload: 'ingress/dist/instrument.js',
       env: {
         ...this.serviceEnv(sandbox),
         SIGNADOT_BASELINE_NAME: this.ingressBaseline,

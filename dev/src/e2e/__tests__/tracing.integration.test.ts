@@ -52,6 +52,8 @@ function logLines(service: ServiceProcess, filter: (line: Record<string, unknown
 describe('tracing: one trace per event, from the producer to the last activity', () => {
   const id = randomUUID().slice(0, 8);
   const sandbox = { name: `tr-${id}`, key: `tr${id}xyzab` };
+  /** A sandbox that forks the ingress too: the baseline ingress forwards its events to its topic. */
+  const forked = { name: `tf-${id}`, key: `tf${id}xyzab` };
   let jaeger: string;
   let pipeline: Pipeline;
   let sandboxWorker: ServiceProcess;
@@ -63,10 +65,13 @@ describe('tracing: one trace per event, from the producer to the last activity',
         ROUTESERVER_REFRESH_INTERVAL_MS: '500',
       });
       await pipeline.registerSandbox(sandbox.name, sandbox.key, ['worker']);
+      await pipeline.registerSandbox(forked.name, forked.key, ['ingress', 'worker']);
       const [, , fork] = await Promise.all([
         pipeline.startIngress(),
         pipeline.startWorker(),
         pipeline.startWorker(sandbox.name),
+        pipeline.startWorker(forked.name),
+        pipeline.startIngress(forked.name),
       ]);
       sandboxWorker = fork;
     },
@@ -76,6 +81,7 @@ describe('tracing: one trace per event, from the producer to the last activity',
   after(async () => {
     await pipeline?.stop();
     await pipeline?.deleteSandbox(sandbox.name);
+    await pipeline?.deleteSandbox(forked.name);
   });
 
   it('an event for a sandbox: producer, ingress and worker spans in one trace, each with the routing key', {
@@ -103,7 +109,11 @@ describe('tracing: one trace per event, from the producer to the last activity',
 
     // Parent links: producer → ingress consume → start → run → each activity's schedule → execution.
     assert.equal(consume.parentSpanId, send.spanId);
-    assert.ok(spans.some((s) => s.spanId === start.parentSpanId));
+    assert.equal(
+      start.parentSpanId,
+      consume.spanId,
+      'the ingress starts the workflow while it handles the record',
+    );
     assert.equal(run.parentSpanId, start.spanId);
     for (const activity of ACTIVITIES) {
       const [scheduled] = withOperation(spans, `StartActivity:${activity}`);
@@ -128,6 +138,10 @@ describe('tracing: one trace per event, from the producer to the last activity',
         sandbox.key,
         `${span.service} ${span.operation} has the routing key`,
       );
+    // The ingress owns the event (no fork of the ingress) and door-routes its workflow to the sandbox.
+    assert.equal(consume.attributes[ROUTING_ATTRIBUTES.decision], 'owned');
+    assert.equal(consume.attributes[ROUTING_ATTRIBUTES.owner], BASELINE_LABEL);
+    assert.equal(consume.attributes[ROUTING_ATTRIBUTES.eventId], event.id);
     assert.equal(start.attributes[ROUTING_ATTRIBUTES.decision], 'door-routed');
     assert.equal(start.attributes[ROUTING_ATTRIBUTES.owner], sandbox.name);
     assert.equal(run.attributes[ROUTING_ATTRIBUTES.decision], 'placed');
@@ -154,6 +168,36 @@ describe('tracing: one trace per event, from the producer to the last activity',
     } finally {
       await browser.close();
     }
+  });
+
+  it("a forwarded event: the baseline ingress's forward and the fork's ingress, workflow and activities in one trace", {
+    timeout: 120_000,
+  }, async () => {
+    const summary = await pipeline.publish({ idPrefix: `fwd-${id}`, routingKey: forked.key });
+    const event = summary.events[0];
+    assert.ok(event?.traceId);
+    assert.equal((await pipeline.outcome(event.id)).ranOn, forked.name);
+    const spans = await awaitTrace(jaeger, event.traceId, workerDone);
+    const [send] = withOperation(spans, `send ${pipeline.topic}`);
+    const [forward] = withOperation(spans, `process ${pipeline.topic}`);
+    const [secondHop] = withOperation(spans, `process ${pipeline.sandboxTopic(forked.name)}`);
+    const [start] = withOperation(spans, 'StartWorkflow:processOrder');
+    const [run] = withOperation(spans, 'RunWorkflow:processOrder');
+    assert.ok(send && forward && secondHop && start && run, spans.map((s) => s.operation).join(', '));
+    assert.deepEqual(
+      [forward.attributes[ROUTING_ATTRIBUTES.decision], forward.attributes[ROUTING_ATTRIBUTES.owner]],
+      ['forwarded', forked.name],
+    );
+    // The forward copies the record byte for byte, traceparent included: the fork's ingress continues
+    // from the producer's span, in the same trace.
+    assert.equal(forward.parentSpanId, send.spanId);
+    assert.equal(secondHop.parentSpanId, send.spanId);
+    assert.deepEqual(
+      [secondHop.attributes[ROUTING_ATTRIBUTES.decision], secondHop.attributes[KEY]],
+      ['owned', forked.key],
+    );
+    assert.equal(start.parentSpanId, secondHop.spanId, "the fork's ingress starts the workflow");
+    assert.equal(run.attributes[ROUTING_ATTRIBUTES.instance], forked.name);
   });
 
   it("an activity's and a workflow's log lines on the sandbox carry the routing key, the owner and the trace id", {

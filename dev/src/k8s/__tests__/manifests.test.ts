@@ -72,7 +72,7 @@ const SERVICES: ServiceExpectation[] = [
       KAFKA_CONSUMER_GROUP: 'ingress',
       WORKER_BASELINE_NAME: 'worker',
     },
-    command: ['node', 'ingress/dist/main.js'],
+    command: ['node', '--require', './ingress/dist/instrument.js', 'ingress/dist/main.js'],
   },
   {
     name: 'worker',
