@@ -102,19 +102,20 @@ USER node
 # ---------------------------------------------------------------------------------------------
 FROM runtime AS producer
 COPY --from=build /app/producer/dist producer/dist
-# Run as a Job: node producer/dist/cli.js publish --routing-key <key> --count 10
-ENTRYPOINT ["node", "producer/dist/cli.js"]
+# Run as a Job: node --require ./producer/dist/instrument.js producer/dist/cli.js publish --routing-key <key> --count 10
+# (--require starts OpenTelemetry before anything loads kafkajs; see README, "Tracing").
+ENTRYPOINT ["node", "--require", "./producer/dist/instrument.js", "producer/dist/cli.js"]
 CMD ["--help"]
 
 FROM runtime AS ingress
 COPY --from=build /app/ingress/dist ingress/dist
 EXPOSE 8081
 # Node handles SIGTERM itself (the service drains for up to 30 s), so no init process is needed.
-CMD ["node", "ingress/dist/main.js"]
+CMD ["node", "--require", "./ingress/dist/instrument.js", "ingress/dist/main.js"]
 
 FROM runtime AS worker
 COPY --from=build /app/worker/dist worker/dist
 # The prebuilt workflow bundle (relative to WORKDIR): the worker loads it instead of bundling at start.
 ENV WORKER_WORKFLOW_BUNDLE=worker/dist/bundle/workflows.js
 EXPOSE 8082
-CMD ["node", "worker/dist/main.js"]
+CMD ["node", "--require", "./worker/dist/instrument.js", "worker/dist/main.js"]

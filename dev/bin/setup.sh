@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, on a fresh machine or an up-to-date one (then it
 # takes a few seconds): npm packages, kcat and Chromium (apt), the Kafka jars (Maven Central), the
-# Temporal CLI (go install), and the foreign Temporal clients of the tests (Python SDK from PyPI in a
-# venv, Go SDK client built once).
+# Temporal CLI (go install), Jaeger, the trace viewer (go build from dev/jaeger; skipped with
+# STACK_TRACING=off), and the foreign Temporal clients of the tests (Python SDK from PyPI in a venv, Go
+# SDK client built once).
 # Needs Node 20.19+ (require(esm), which a fastify dependency needs), Java 17+, Maven, Go 1.26+ and
 # Python 3.9+ (with venv) on PATH.
 set -euo pipefail
@@ -43,7 +44,7 @@ apt_install kcat kcat "foreign-producer tests"
 # Chromium: the console's browser tests drive it with playwright-core (which never downloads a browser).
 apt_install chromium chromium "the console's browser tests"
 
-# Kafka jars and the Temporal CLI (built with go install unless a `temporal` is on PATH).
+# Kafka jars, the Temporal CLI (built with go install unless a `temporal` is on PATH) and Jaeger.
 npx tsc -b dev
 node dev/dist/stack/cli.js install
 if [ -f dev/bin/setup-k8s-tools.sh ]; then bash dev/bin/setup-k8s-tools.sh; fi
@@ -56,9 +57,13 @@ PY_REQUIREMENTS=dev/src/clients/python/requirements.txt
 py_stamp="$(stamp_of "$PY_REQUIREMENTS")"
 if [ "$(cat "$PY_VENV/.stamp" 2>/dev/null)" != "$py_stamp" ]; then
   say "installing the Python Temporal SDK client (PyPI) into $PY_VENV"
-  rm -rf "$PY_VENV"
-  python3 -m venv "$PY_VENV"
-  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$PY_REQUIREMENTS"
+  # A new venv only when there is none that works: otherwise the pins are installed into it, so a
+  # venv in use (a .tools shared by several checkouts) is never removed from under a running test.
+  if ! "$PY_VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    rm -rf "$PY_VENV"
+    python3 -m venv "$PY_VENV"
+  fi
+  "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir -r "$PY_REQUIREMENTS"
   echo "$py_stamp" > "$PY_VENV/.stamp"
 fi
 GO_CLIENT_SRC=dev/src/clients/go

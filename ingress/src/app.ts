@@ -16,6 +16,7 @@ import {
   startReachabilityProbe,
   startRouteTable,
   TrailEmitter,
+  tracingClientInterceptors,
 } from '@sandbox-routing/shared';
 import { Client } from '@temporalio/client';
 import { type IngressConfig, ingressSchema, parseTopicConfig } from './config';
@@ -121,7 +122,9 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
     connection,
     namespace: config.temporal.namespace,
     interceptors: {
+      // Tracing first (outermost): its StartWorkflow span carries the routing attributes.
       workflow: [
+        ...tracingClientInterceptors(),
         new RoutingClientInterceptor({
           doorRouting: { routeTable: workerRoutes, sharedQueue: config.temporal.taskQueue },
           recordSearchAttributes: config.recordSearchAttributes,

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import {
   extractRoutingKey,
   type IngressDecidedRecord,
@@ -8,7 +9,9 @@ import {
   type OwnershipDecision,
   ownerLabel,
   parseEvent,
+  ROUTING_ATTRIBUTES,
   RoutingError,
+  type RoutingSpanDecision,
   runWithRoutingKey,
   TRAIL_RECORD_VERSION,
   type TrailEmitter,
@@ -77,8 +80,18 @@ function eventIdIn(record: ConsumedRecord): string | null {
   }
 }
 
-/** What the ingress did with an event (the `action` label of `ingress_events_total`). */
+/** What the ingress did with an event (the `action` label of `sandbox_routing_ingress_events_total`). */
 export type EventAction = 'started' | 'duplicate' | 'forwarded' | 'dead-lettered' | 'fenced' | 'skipped';
+
+/** The decision as the record's span names it (`sandbox_routing.decision`). */
+const SPAN_DECISION: Record<EventAction, RoutingSpanDecision> = {
+  started: 'owned',
+  duplicate: 'duplicate',
+  forwarded: 'forwarded',
+  'dead-lettered': 'dead-lettered',
+  fenced: 'fenced',
+  skipped: 'skipped',
+};
 
 const done = (action: EventAction): Outcome => ({ status: 'done', action });
 const retry = (operation: string, error: unknown): Outcome => ({
@@ -236,6 +249,13 @@ export class EventHandler {
   private recorded(action: EventAction, record: ConsumedRecord, fields: Record<string, unknown>): Outcome {
     const owner = typeof fields.owner === 'string' ? fields.owner : 'unknown';
     this.deps.metrics.events.inc({ action, owner });
+    // The record's span (kafkajs's `process <topic>`, continuing the producer's trace) says the decision.
+    trace.getActiveSpan()?.setAttributes({
+      [ROUTING_ATTRIBUTES.decision]: SPAN_DECISION[action],
+      [ROUTING_ATTRIBUTES.owner]: owner,
+      ...(typeof fields.reason === 'string' ? { [ROUTING_ATTRIBUTES.reason]: fields.reason } : {}),
+      ...(typeof fields.eventId === 'string' ? { [ROUTING_ATTRIBUTES.eventId]: fields.eventId } : {}),
+    });
     this.deps.logger.info({ action, record: coordinatesOf(record), ...fields }, `event ${action}`);
     if (this.deps.trail && TRAIL_ACTIONS.has(action)) this.emitDecision(action, record, fields);
     return done(action);

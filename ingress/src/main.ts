@@ -1,5 +1,5 @@
 import { ConfigError, onShutdown } from '@sandbox-routing/shared';
-import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { loadIngressConfig } from './config';
 
 /** Exit code for invalid configuration (EX_CONFIG from sysexits.h). */
@@ -14,9 +14,8 @@ async function main(): Promise<void> {
     console.error(error.message);
     process.exit(EX_CONFIG);
   }
-  // Telemetry first: the kafkajs instrumentation must patch kafkajs before anything loads it,
-  // hence require() here instead of a top-level import of ./app.
-  const telemetry = startTelemetry(config.telemetry);
+  // Started by the --require entry; without it, here, before ./app (which loads kafkajs) is required.
+  const telemetry = serviceTelemetry({ serviceName: 'ingress' }, './ingress/dist/instrument.js');
   const { createIngress } = require('./app') as typeof import('./app');
   const ingress = await createIngress(config);
   onShutdown(async () => {

@@ -1,10 +1,10 @@
-import { ConfigError } from '@sandbox-routing/shared';
-import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { ConfigError, createLogger } from '@sandbox-routing/shared';
+import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
 import { type ConsoleFlags, runConsoleCommand } from './console';
+import { PRODUCER_INSTRUMENT_ENTRY } from './instrument-entry';
 import { loadCommand } from './load/command';
-import { createStderrLogger } from './log';
 import {
   collectHeader,
   type MessageHeaders,
@@ -32,6 +32,8 @@ import {
   summaryJson,
   UsageError,
 } from './publish';
+
+export { PRODUCER_INSTRUMENT_ENTRY } from './instrument-entry';
 
 /** Exit codes: sysexits-style 78 for configuration, 2 for command-line usage, 128+n for signals. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78, sigint: 130, sigterm: 143 } as const;
@@ -125,9 +127,9 @@ async function publish(flags: PublishFlags): Promise<number> {
     return EXIT.usage;
   }
 
-  // Telemetry before kafkajs is loaded (connectSender loads it): the instrumentation patches on load.
-  const telemetry = startTelemetry(config.telemetry);
-  const log = createStderrLogger(config.telemetry);
+  // Started by the --require entry; without it, here, before kafkajs is loaded (connectSender loads it).
+  const telemetry = serviceTelemetry({ serviceName: 'producer' }, PRODUCER_INSTRUMENT_ENTRY);
+  const log = createLogger(config.telemetry, undefined, { stderr: true });
   const stop = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -140,6 +140,22 @@ export interface PublishedEvent {
   id: string;
   partition: number;
   offset: string;
+  /** The trace the event starts (from the `traceparent` the kafkajs instrumentation wrote), if any. */
+  traceId?: string;
+}
+
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+/** The trace id of a message's `traceparent` header (W3C trace context), if it has a valid one. */
+export function traceIdOf(headers: Message['headers']): string | undefined {
+  const value = headers?.traceparent;
+  const text = Buffer.isBuffer(value)
+    ? value.toString('latin1')
+    : typeof value === 'string'
+      ? value
+      : undefined;
+  const traceId = text === undefined ? undefined : TRACEPARENT.exec(text.trim())?.[1];
+  return traceId === undefined || /^0+$/.test(traceId) ? undefined : traceId;
 }
 
 /** Outcome of {@link publishEvents}. */
@@ -291,7 +307,12 @@ export async function publishEvents(
       );
     }
     placements.forEach((placement, i) => {
-      published.push({ id: (events[next + i] as PipelineEvent).id, ...placement });
+      const traceId = traceIdOf(batch[i]?.headers);
+      published.push({
+        id: (events[next + i] as PipelineEvent).id,
+        ...placement,
+        ...(traceId ? { traceId } : {}),
+      });
     });
     log?.debug({ topic, sent: published.length, of: events.length }, 'batch sent');
     next = end;

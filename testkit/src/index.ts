@@ -1,7 +1,9 @@
 /**
  * Test tooling for the workspaces (not part of the routing library, never deployed): polling with a deadline instead of
- * sleeping, the local stack's addresses, child processes, and Kafka topics to test against.
+ * sleeping, the local stack's addresses, child processes, Kafka topics to test against, and traces in the stack's Jaeger.
  */
+
+export { awaitTrace, readTrace, type TraceSpan } from './jaeger';
 export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';
 export { DeadlineExceededError, type PollOptions, pollUntil } from './poll';
 export {
@@ -12,5 +14,6 @@ export {
   runProcess,
   startProcess,
 } from './processes';
+export { prometheusNamingProblems } from './prometheus';
 export { assertReadmeDocumentsConfig } from './readme';
-export { type StackEnv, stackEnv } from './stack-env';
+export { jaegerUrl, type StackEnv, stackEnv } from './stack-env';

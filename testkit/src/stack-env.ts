@@ -8,7 +8,14 @@ export interface StackEnv {
   TEMPORAL_UI_URL: string;
   SIGNADOT_ROUTESERVER_URL: string;
   SIGNADOT_ROUTESERVER_GRPC_ADDRESS: string;
+  /** Set when the stack runs its trace viewer (`STACK_TRACING`, on by default). */
+  JAEGER_URL?: string;
+  OTEL_TRACES_EXPORTER?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 }
+
+/** Present only when the stack runs Jaeger. */
+const OPTIONAL_KEYS = ['JAEGER_URL', 'OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const;
 
 const KEYS: readonly (keyof StackEnv)[] = [
   'KAFKA_BROKERS',
@@ -46,5 +53,20 @@ export function stackEnv(): StackEnv {
       throw new Error(`${key} is not set: start the local stack (npm run stack -- up) or run via npm test`);
     values[key] = value;
   }
+  for (const key of OPTIONAL_KEYS) {
+    const value = process.env[key] ?? fromFile[key];
+    if (value) values[key] = value;
+  }
   return values as StackEnv;
+}
+
+/**
+ * The stack's Jaeger (query API and UI) for tests that read traces. Throws when the stack runs
+ * without it, so such tests fail instead of passing without a viewer.
+ */
+export function jaegerUrl(env: StackEnv = stackEnv()): string {
+  if (!env.JAEGER_URL) {
+    throw new Error('JAEGER_URL is not set: the stack runs without its trace viewer (STACK_TRACING=off)');
+  }
+  return env.JAEGER_URL;
 }

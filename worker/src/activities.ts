@@ -8,7 +8,7 @@
  */
 
 import { currentRoutingKey } from '@sandbox-routing/shared';
-import { ApplicationFailure, activityInfo } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, log } from '@temporalio/activity';
 import {
   type ActivityReport,
   type Confirmation,
@@ -108,6 +108,11 @@ export interface OrderActivityOptions {
    * which run activities outside a worker, pass their own.
    */
   taskQueue?: () => string;
+  /**
+   * Where an activity logs. Defaults to Temporal's activity logger (the worker's log, with the
+   * activity's ids, routing key, owner and trace id); unit tests, outside a worker, pass their own.
+   */
+  log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /**
@@ -116,6 +121,7 @@ export interface OrderActivityOptions {
  */
 export function createOrderActivities(options: OrderActivityOptions) {
   const taskQueue = options.taskQueue ?? (() => activityInfo().taskQueue);
+  const info = options.log ?? ((message, fields) => log.info(message, fields));
   const report = (name: string): ActivityReport => ({
     name,
     instance: options.instance,
@@ -135,7 +141,9 @@ export function createOrderActivities(options: OrderActivityOptions) {
 
     /** Prices the order: `standard`, or with the `v2` discount. The variant lives here, not in workflows. */
     async priceOrder(input: { eventId: string; lines: OrderLine[] }): Promise<Quote> {
-      return { ...priceLines(input.lines, options.variant), report: report('priceOrder') };
+      const quote = priceLines(input.lines, options.variant);
+      info('order priced', { eventId: input.eventId, pricing: quote.pricing, totalCents: quote.totalCents });
+      return { ...quote, report: report('priceOrder') };
     },
 
     /** Builds the confirmation text (a real system would send it; this one has no I/O to stay fast). */

@@ -19,7 +19,9 @@ import {
   startHealthServer,
   startReachabilityProbe,
   startRouteTable,
+  type TracingTelemetry,
   TrailEmitter,
+  tracingWorkerOptions,
   trailWorkerOptions,
 } from '@sandbox-routing/shared';
 import { type NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -76,9 +78,13 @@ export interface WorkerApp {
 
 /**
  * Creates the worker service and starts its health server at once, so `/healthz` answers while the
- * (slow) workflow bundling runs; call `start` next.
+ * (slow) workflow bundling runs; call `start` next. With `telemetry` (the process's OpenTelemetry
+ * SDK), Temporal's OpenTelemetry interceptors trace every workflow and activity.
  */
-export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> {
+export async function createWorkerApp(
+  config: WorkerConfig,
+  telemetry?: TracingTelemetry,
+): Promise<WorkerApp> {
   const logger = createLogger(config.telemetry, config.signadot);
   // shutdownSignals: [] because the caller owns SIGTERM: the SDK's own handler would stop the
   // worker but leave the route table, health server and connection open.
@@ -148,8 +154,12 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
         activities: createOrderActivities({ instance, variant: config.worker.variant }),
         shutdownGraceTime: config.worker.shutdownGraceMs,
       };
+      // Outermost first: tracing, the trail, routing (see tracingWorkerOptions in shared).
+      const withTrail = trail
+        ? trailWorkerOptions(options, { emitter: trail, instance, worker: workerIdentity })
+        : options;
       const routed = routingWorkerOptions(
-        trail ? trailWorkerOptions(options, { emitter: trail, instance, worker: workerIdentity }) : options,
+        telemetry ? tracingWorkerOptions(withTrail, telemetry) : withTrail,
         {
           identity,
           routeTable,
@@ -162,7 +172,12 @@ export async function createWorkerApp(config: WorkerConfig): Promise<WorkerApp> 
       const bundle = config.worker.workflowBundle;
       // A prebuilt bundle skips webpack at start (seconds of CPU, hundreds of MiB): how forks start fast.
       worker = await Worker.create(
-        bundle ? withPrebuiltBundle(routed, path.resolve(bundle), trail !== undefined) : routed,
+        bundle
+          ? withPrebuiltBundle(routed, path.resolve(bundle), {
+              trail: trail !== undefined,
+              tracing: telemetry !== undefined,
+            })
+          : routed,
       );
       // SIGTERM arrived while the worker was being created: never start polling.
       if (stopping) return;

@@ -1,12 +1,12 @@
 /**
- * The worker process: `node worker/dist/main.js`. A sandbox-aware Temporal worker for the sample
+ * The worker process: `node --require ./worker/dist/instrument.js worker/dist/main.js`. A sandbox-aware Temporal worker for the sample
  * order domain. The baseline polls the shared task queue; a fork (`SIGNADOT_SANDBOX_NAME` set) polls
  * its sandbox's queue. Configuration comes from the environment (see the README table).
  *
  * Exit codes: 0 after a clean shutdown, 1 on a failure, 78 (EX_CONFIG) on invalid configuration.
  */
 import { ConfigError, onShutdown } from '@sandbox-routing/shared';
-import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { loadWorkerConfig, SHUTDOWN_CLEANUP_MARGIN_MS, type WorkerConfig } from './config';
 
 /** sysexits.h EX_CONFIG: lets an orchestrator tell "fix the settings" from a crash. */
@@ -26,10 +26,10 @@ function loadConfigOrExit(): WorkerConfig {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  // First, so that the OpenTelemetry context and propagators exist before any work starts.
-  const telemetry = startTelemetry(config.telemetry);
+  // Started by the --require entry; only a start without it starts telemetry here (before ./app).
+  const telemetry = serviceTelemetry({ serviceName: 'worker' }, './worker/dist/instrument.js');
   const { createWorkerApp } = require('./app') as typeof import('./app');
-  const app = await createWorkerApp(config);
+  const app = await createWorkerApp(config, telemetry);
   const { logger } = app;
   let stopping = false;
 

@@ -1,10 +1,10 @@
 import {
   ROUTING_WORKFLOW_INTERCEPTORS,
+  TRACING_WORKFLOW_INTERCEPTORS,
   TRAIL_SINK,
   TRAIL_WORKFLOW_INTERCEPTORS,
-  type TrailSinks,
 } from '@sandbox-routing/shared';
-import { bundleWorkflowCode, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 
 /**
  * The worker's workflow code as one prebuilt bundle. Bundling (webpack) at start costs a fork seconds
@@ -18,14 +18,21 @@ export const WORKFLOWS_PATH = require.resolve('./workflows');
 
 /**
  * The workflow interceptor modules baked into the bundle, in the order the worker registers them:
- * the trail first (outermost, it sees the redirect's continue-as-new), then routing. A prebuilt
- * bundle ignores `interceptors.workflowModules`, so these must be what the worker's options would
- * list; {@link checkBundledInterceptors} refuses to start when they are not.
+ * tracing first (outermost), then the trail (it sees the redirect's continue-as-new), then routing.
+ * A prebuilt bundle ignores `interceptors.workflowModules`, so these must be what the worker's options
+ * would list; {@link checkBundledInterceptors} refuses to start when they are not.
  */
 export const BUNDLED_INTERCEPTOR_MODULES: readonly string[] = [
+  TRACING_WORKFLOW_INTERCEPTORS,
   TRAIL_WORKFLOW_INTERCEPTORS,
   ROUTING_WORKFLOW_INTERCEPTORS,
 ];
+
+/** Which optional workflow interceptors the worker's options register (routing always is). */
+export interface BundledFeatures {
+  trail: boolean;
+  tracing: boolean;
+}
 
 /** Builds the bundle (what the worker would otherwise build at start). */
 export async function buildWorkflowBundle(): Promise<{ code: string }> {
@@ -43,29 +50,39 @@ export class WorkflowBundleMismatchError extends Error {
 
 /**
  * Checks that a prebuilt bundle carries exactly the workflow interceptor modules the worker's options
- * list (with the trail switched off, the bundle still carries the trail's module: see
- * {@link silentTrailSinks}).
+ * list (with the trail or tracing switched off, the bundle still carries its module: see
+ * {@link silentSinks}).
  * @throws WorkflowBundleMismatchError naming both lists
  */
-export function checkBundledInterceptors(workflowModules: readonly string[], trailEnabled: boolean): void {
-  const expected = trailEnabled ? workflowModules : [TRAIL_WORKFLOW_INTERCEPTORS, ...workflowModules];
+export function checkBundledInterceptors(
+  workflowModules: readonly string[],
+  features: BundledFeatures,
+): void {
+  const switchedOff = new Set([
+    ...(features.tracing ? [] : [TRACING_WORKFLOW_INTERCEPTORS]),
+    ...(features.trail ? [] : [TRAIL_WORKFLOW_INTERCEPTORS]),
+  ]);
+  const expected = BUNDLED_INTERCEPTOR_MODULES.filter((module) => !switchedOff.has(module));
   const same =
-    expected.length === BUNDLED_INTERCEPTOR_MODULES.length &&
-    expected.every((module, i) => module === BUNDLED_INTERCEPTOR_MODULES[i]);
+    workflowModules.length === expected.length &&
+    workflowModules.every((module, i) => module === expected[i]);
   if (!same) {
     throw new WorkflowBundleMismatchError(
-      `the prebuilt workflow bundle (WORKER_WORKFLOW_BUNDLE) carries the interceptors ${BUNDLED_INTERCEPTOR_MODULES.join(', ')} but the worker registers ${expected.join(', ')}; rebuild it (node worker/dist/build-workflow-bundle.js) or unset WORKER_WORKFLOW_BUNDLE`,
+      `the prebuilt workflow bundle (WORKER_WORKFLOW_BUNDLE) carries the interceptors ${BUNDLED_INTERCEPTOR_MODULES.join(', ')} but the worker registers ${workflowModules.join(', ')}; rebuild it (node worker/dist/build-workflow-bundle.js) or unset WORKER_WORKFLOW_BUNDLE`,
     );
   }
 }
 
 /**
- * Sinks for a prebuilt bundle when the trail is off: the bundle carries the trail's workflow
- * interceptor, whose reports then go nowhere (instead of a warning per call about an unregistered sink).
+ * Sinks for the bundle's interceptors that the worker has switched off (the trail, tracing): their
+ * reports then go nowhere, instead of a warning per call about an unregistered sink.
  */
-export function silentTrailSinks(): InjectedSinks<TrailSinks> {
+export function silentSinks(features: BundledFeatures): WorkerOptions['sinks'] {
   const ignore = { fn: () => undefined, callDuringReplay: false };
-  return { [TRAIL_SINK]: { workflowStarted: ignore, workflowClosed: ignore } };
+  return {
+    ...(features.trail ? {} : { [TRAIL_SINK]: { workflowStarted: ignore, workflowClosed: ignore } }),
+    ...(features.tracing ? {} : { exporter: { export: ignore } }),
+  };
 }
 
 /**
@@ -75,14 +92,14 @@ export function silentTrailSinks(): InjectedSinks<TrailSinks> {
 export function withPrebuiltBundle(
   options: WorkerOptions,
   codePath: string,
-  trailEnabled: boolean,
+  features: BundledFeatures,
 ): WorkerOptions {
-  checkBundledInterceptors(options.interceptors?.workflowModules ?? [], trailEnabled);
+  checkBundledInterceptors(options.interceptors?.workflowModules ?? [], features);
   const { workflowsPath: _bundledInstead, ...rest } = options;
   return {
     ...rest,
     workflowBundle: { codePath },
-    sinks: trailEnabled ? options.sinks : { ...options.sinks, ...silentTrailSinks() },
+    sinks: { ...options.sinks, ...silentSinks(features) },
     // The SDK warns about workflowModules next to a bundle; they are in the bundle (checked above).
     interceptors: { ...options.interceptors, workflowModules: [] },
   };

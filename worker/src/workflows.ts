@@ -21,6 +21,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -76,6 +77,9 @@ async function fulfil(event: PipelineEvent, routingKey: string | undefined): Pro
     pricing: quote.pricing,
     totalCents: quote.totalCents,
   });
+  // Temporal's workflow logger: not written again on replay; the worker's log line gets the run's ids,
+  // its routing key and owner, and its trace id (the interceptors' log attributes).
+  log.info('order fulfilled', { eventId: event.id, pricing: quote.pricing, totalCents: quote.totalCents });
   return {
     eventId: event.id,
     routingKey: routingKey ?? null,

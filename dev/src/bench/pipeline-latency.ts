@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { type Consumer, Partitioners } from 'kafkajs';
-import { Pipeline } from '../pipeline/pipeline';
+import { Pipeline, stackEnvFrom } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
 import { down, isUp, up } from '../stack/stack';
 import { percentile } from './route-defaults';
@@ -20,6 +20,11 @@ import { percentile } from './route-defaults';
  * The forward's cost is measured twice: as the hop itself (when a consumer of the events topic and a
  * consumer of the sandbox topic, both in this process, receive the same event) and as the difference
  * between the forwarded and the door-routed path end to end. Prints numbers; asserts nothing.
+ *
+ * Tracing's cost per event: with `--tracing both` (the default) the run is made with the services
+ * exporting every span to the stack's Jaeger and with them exporting none, `--rounds` times each in
+ * the order on, off, off, on, … (so a machine that gets busier or quieter weighs on both alike); the
+ * latencies of each mode are pooled and their p50s compared per path.
  */
 
 const ms = (value: number) => (Number.isFinite(value) ? `${Math.round(value)} ms` : 'n/a');
@@ -45,21 +50,24 @@ async function arrivals(pipeline: Pipeline, topic: string, seen: Map<string, num
 }
 
 type Path = 'baseline' | 'forwarded' | 'door-routed';
+type Tracing = 'on' | 'off';
 
-async function main(options: { rate: number; seconds: number }): Promise<void> {
-  const startedStack = !isUp();
-  const addresses = await up();
-  const stack = {
-    KAFKA_BROKERS: addresses.KAFKA_BROKERS ?? '',
-    TEMPORAL_ADDRESS: addresses.TEMPORAL_ADDRESS ?? '',
-    TEMPORAL_UI_URL: addresses.TEMPORAL_UI_URL ?? '',
-    SIGNADOT_ROUTESERVER_URL: addresses.SIGNADOT_ROUTESERVER_URL ?? '',
-    SIGNADOT_ROUTESERVER_GRPC_ADDRESS: addresses.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
-  };
+/** One run: the three paths' end-to-end latencies (ms), sorted. */
+async function run(
+  options: { rate: number; seconds: number },
+  tracing: Tracing,
+): Promise<Record<Path, number[]>> {
+  const stack = stackEnvFrom(await up());
+  if (tracing === 'on' && !stack.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    throw new Error('--tracing on needs the stack with its Jaeger (STACK_TRACING=on, the default)');
+  }
   const id = randomUUID().slice(0, 6);
   const pipeline = await Pipeline.isolated(stack, path.join(STACK_DIR, 'logs', `bench-${id}`), {
     LOG_LEVEL: 'warn',
+    // off: no span leaves a process (trace context still propagates, as with OTEL_TRACES_EXPORTER=none).
+    OTEL_TRACES_EXPORTER: tracing === 'on' ? 'otlp' : 'none',
   });
+  const measured: Record<Path, number[]> = { baseline: [], forwarded: [], 'door-routed': [] };
   const forked = { name: `bench-${id}`, key: `bench${id}key` };
   const workerOnly = { name: `benchw-${id}`, key: `benchw${id}key` };
   const consumers: Consumer[] = [];
@@ -119,7 +127,7 @@ async function main(options: { rate: number; seconds: number }): Promise<void> {
     );
 
     console.log(
-      `${total} events at ${options.rate}/s for ${options.seconds} s, a third each: no key; sandbox ${forked.name} ` +
+      `tracing ${tracing}: ${total} events at ${options.rate}/s for ${options.seconds} s, a third each: no key; sandbox ${forked.name} ` +
         `(forks ingress and worker: forwarded); sandbox ${workerOnly.name} (forks the worker only: door-routed)`,
     );
     const p50p99: Record<string, [number, number]> = {};
@@ -138,6 +146,7 @@ async function main(options: { rate: number; seconds: number }): Promise<void> {
         );
       });
       p50p99[route.path] = [percentile(latencies, 50), percentile(latencies, 99)];
+      measured[route.path].push(...latencies);
       console.log(
         `${route.path.padEnd(12)} n=${latencies.length}  p50 ${ms(percentile(latencies, 50))}  p90 ${ms(percentile(latencies, 90))}  p99 ${ms(percentile(latencies, 99))}  max ${ms(latencies.at(-1) ?? Number.NaN)}  misplaced ${wrong.length}`,
       );
@@ -160,6 +169,48 @@ async function main(options: { rate: number; seconds: number }): Promise<void> {
     for (const consumer of consumers) await consumer.disconnect();
     await pipeline.stop();
     await Promise.all([pipeline.deleteSandbox(forked.name), pipeline.deleteSandbox(workerOnly.name)]);
+  }
+  return measured;
+}
+
+interface Options {
+  rate: number;
+  seconds: number;
+  tracing: Tracing | 'both';
+  rounds: number;
+}
+
+async function main(options: Options): Promise<void> {
+  const startedStack = !isUp();
+  try {
+    const pooled: Record<Tracing, Record<Path, number[]>> = {
+      on: { baseline: [], forwarded: [], 'door-routed': [] },
+      off: { baseline: [], forwarded: [], 'door-routed': [] },
+    };
+    for (let round = 0; round < options.rounds; round++) {
+      const order: Tracing[] = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
+      for (const mode of options.tracing === 'both' ? order : [options.tracing]) {
+        const measured = await run(options, mode);
+        for (const [route, latencies] of Object.entries(measured) as [Path, number[]][])
+          pooled[mode][route].push(...latencies);
+      }
+    }
+    if (options.tracing !== 'both') return;
+    const p50 = (values: number[]) =>
+      percentile(
+        [...values].sort((a, b) => a - b),
+        50,
+      );
+    console.log(
+      `tracing per event over ${options.rounds} round(s), p50 with every span exported − with none:`,
+    );
+    for (const route of ['baseline', 'forwarded', 'door-routed'] as const) {
+      const [on, off] = [p50(pooled.on[route]), p50(pooled.off[route])];
+      console.log(
+        `  ${route.padEnd(12)} ${on - off >= 0 ? '+' : ''}${ms(on - off)}  (off ${ms(off)}, on ${ms(on)}; n=${pooled.off[route].length}+${pooled.on[route].length})`,
+      );
+    }
+  } finally {
     if (startedStack) await down();
   }
 }
@@ -168,7 +219,13 @@ new Command()
   .name('bench-pipeline-latency')
   .option('--rate <n>', 'events per second', (v) => Number(v), 10)
   .option('--seconds <n>', 'how long to publish', (v) => Number(v), 30)
-  .action((options: { rate: number; seconds: number }) => main(options))
+  .addOption(
+    new Option('--tracing <mode>', "on (every span exported to the stack's Jaeger), off, or both")
+      .choices(['on', 'off', 'both'])
+      .default('both'),
+  )
+  .option('--rounds <n>', 'runs per mode, alternating on and off', (v) => Number(v), 1)
+  .action((options: Options) => main(options))
   .parseAsync()
   .catch((error: unknown) => {
     console.error(error);

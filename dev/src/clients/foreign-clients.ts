@@ -56,6 +56,8 @@ export interface ClientRun {
   queries?: { ms: number; answer?: string; error?: string }[];
   result: SampleResult;
   startToCompleteMs: number;
+  /** Python only: the trace of the run's spans (its client span and everything the workflow did). */
+  traceId?: string;
 }
 
 export interface ClientOptions {
@@ -66,6 +68,8 @@ export interface ClientOptions {
   /** Python only: the baggage value to send instead of the key (e.g. `K;prop=1`). */
   baggageValue?: string;
   timeoutMs?: number;
+  /** Python only: an OTLP/HTTP endpoint (the stack's Jaeger) to export the client's spans to. */
+  otlpEndpoint?: string;
 }
 
 /** Runs a foreign client to completion and parses the JSON line it prints per run. */
@@ -93,7 +97,10 @@ export async function runForeignClient(
           ],
         ];
   if (!existsSync(command)) throw new Error(`${command} is missing: run dev/bin/setup.sh`);
-  const run = await runProcess(command, args, { timeoutMs: options.timeoutMs ?? 120_000 });
+  const run = await runProcess(command, args, {
+    timeoutMs: options.timeoutMs ?? 120_000,
+    env: options.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint } : {},
+  });
   if (run.code !== 0) {
     throw new Error(
       `${language} client ${options.case} exited with ${run.code ?? run.signal}:\n${run.stderr}`,
@@ -126,6 +133,8 @@ export class WorkerPair {
     private readonly temporalAddress: string,
     private readonly routeserverUrl: string,
     private readonly routeserverGrpcAddress: string,
+    /** Extra environment of both workers (e.g. where to export traces). */
+    private readonly extraEnv: NodeJS.ProcessEnv = {},
   ) {}
 
   get sandboxQueue(): string {
@@ -145,12 +154,14 @@ export class WorkerPair {
       ROUTESERVER_REFRESH_INTERVAL_MS: '500',
       ROUTESERVER_UNKNOWN_KEY_REFETCH_INTERVAL_MS: '100',
       WORKER_SHUTDOWN_GRACE_MS: '2000',
+      ...this.extraEnv,
     };
     const logDir = path.join(STACK_DIR, 'logs', 'foreign-clients');
     this.services = await Promise.all([
       startService({
         name: 'worker-baseline',
         entry: 'worker/dist/main.js',
+        preload: 'worker/dist/instrument.js',
         env,
         httpPort: await freePort(),
         logDir,
@@ -158,6 +169,7 @@ export class WorkerPair {
       startService({
         name: `worker-${this.sandbox}`,
         entry: 'worker/dist/main.js',
+        preload: 'worker/dist/instrument.js',
         env: { ...env, SIGNADOT_SANDBOX_NAME: this.sandbox, WORKER_VARIANT: 'v2' },
         httpPort: await freePort(),
         logDir,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { instanceLabel } from '@sandbox-routing/shared';
 import { Command } from 'commander';
-import { type EventOutcome, Pipeline } from '../pipeline/pipeline';
+import { type EventOutcome, Pipeline, stackEnvFrom } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
 import { readSettings } from '../stack/settings';
 import { down, isUp, up } from '../stack/stack';
@@ -17,6 +17,8 @@ const UNKNOWN_KEY = 'nosuchsandbox';
 interface Row extends EventOutcome {
   routingKey: string;
   expected: string;
+  /** The trace the producer started for the event. */
+  traceId: string | undefined;
 }
 
 function percentile(values: number[], p: number): number | undefined {
@@ -73,13 +75,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
   const startedStack = !isUp();
   const stack = await up();
   const pipeline = new Pipeline({
-    stack: {
-      KAFKA_BROKERS: stack.KAFKA_BROKERS ?? '',
-      TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS ?? '',
-      TEMPORAL_UI_URL: stack.TEMPORAL_UI_URL ?? '',
-      SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL ?? '',
-      SIGNADOT_ROUTESERVER_GRPC_ADDRESS: stack.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
-    },
+    stack: stackEnvFrom(stack),
     logDir: path.join(STACK_DIR, 'logs', 'demo'),
   });
   let stopping: Promise<void> | undefined;
@@ -128,7 +124,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
         count: options.eventsPerKey,
         idPrefix: `demo-${run}-${i}`,
       });
-      return summary.events.map((event) => ({ ...entry, eventId: event.id }));
+      return summary.events.map((event) => ({ ...entry, eventId: event.id, traceId: event.traceId }));
     }),
   );
   const rows: Row[] = await Promise.all(
@@ -148,9 +144,20 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
     );
   }
   console.log(`\n${rows.length - wrong.length}/${rows.length} events ran where their routing key says.`);
+  if (stack.JAEGER_URL) {
+    // One trace per event: producer → Kafka → ingress decision → workflow → each activity.
+    console.log('\nTraces (one per event, from the producer to the last activity):');
+    for (const row of rows) {
+      const link = row.traceId ? `${stack.JAEGER_URL}/trace/${row.traceId}` : '(no trace id reported)';
+      console.log(`  ${row.eventId.padEnd(Math.max(...rows.map((r) => r.eventId.length)))}  ${link}`);
+    }
+  }
   console.log(
     `Temporal UI: ${stack.TEMPORAL_UI_URL} (search: SignadotRoutingKey="${SANDBOXES[0].routingKey}")`,
   );
+  if (stack.JAEGER_URL) {
+    console.log(`Traces:      ${stack.JAEGER_URL}/?service=ingress&routingKey=${SANDBOXES[0].routingKey}`);
+  }
   const keepRunning = !options.exit && process.stdout.isTTY;
   // The web console: send more events to any owner and watch where each one runs.
   const consoleUrl = keepRunning
@@ -162,7 +169,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
   console.log(`Console:     ${consoleUrl} (send events to any sandbox, watch where each one runs)`);
   console.log(`Service logs: ${path.join(STACK_DIR, 'logs', 'demo')}`);
   console.log(
-    `Send more: node producer/dist/cli.js publish --routing-key ${SANDBOXES[0].routingKey} --count 3`,
+    `Send more: node --require ./producer/dist/instrument.js producer/dist/cli.js publish --routing-key ${SANDBOXES[0].routingKey} --count 3`,
   );
 
   if (!keepRunning) {

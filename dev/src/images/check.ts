@@ -31,7 +31,7 @@ import { REPO_ROOT, STACK_DIR } from '../stack/paths';
 import { type AssembledImage, assembleImages } from './assemble';
 import { assetMismatch, deployedWorkspaces, entryPoints, runtimeAssets } from './contents';
 import { closureDifferences, dependencyClosure } from './dependencies';
-import { defaultCommand } from './dockerfile';
+import { defaultCommand, nodeCommand } from './dockerfile';
 import { ImageRuntime, removeScratch } from './image-user';
 import { IMAGE_COMMANDS } from './images';
 
@@ -137,9 +137,10 @@ describe('container images, assembled from the Dockerfile without a container en
       const found = deployedWorkspaces(REPO_ROOT, image.workdir).flatMap((ws) =>
         entryPoints(image.workdir, ws),
       );
-      const [program, script] = defaultCommand(image.config);
+      const byDefault = nodeCommand(defaultCommand(image.config));
       const expected = new Set(IMAGE_COMMANDS[image.target] ?? []);
-      if (program === 'node' && script) expected.add(script);
+      // A service's main module and its --require entry (OpenTelemetry) are what the image runs.
+      for (const program of byDefault ? [byDefault.script, ...byDefault.preloads] : []) expected.add(program);
       assert.deepEqual(
         found,
         [...expected].sort(),
@@ -153,7 +154,7 @@ describe('container images, assembled from the Dockerfile without a container en
       const image = runtime(target);
       const runs = commands.map((command) => ['node', command, '--help']);
       const byDefault = defaultCommand(image.image.config);
-      if (byDefault[0] === 'node' && commands.includes(byDefault[1] ?? '')) runs.push(byDefault);
+      if (commands.includes(nodeCommand(byDefault)?.script ?? '')) runs.push(byDefault);
       for (const argv of runs) {
         const launch = image.command(argv, {});
         const run = await runProcess(launch.command, launch.args, {
@@ -172,10 +173,10 @@ describe('container images, assembled from the Dockerfile without a container en
     let pipeline: Pipeline;
     let sandboxWorker: ServiceProcess;
     const imageLauncher: Launcher = {
-      launch(entry, args, env) {
+      launch(entry, args, env, preload) {
         const image = [...runtimes.values()].find((r) => hasEntry(r, entry));
         assert.ok(image, `no image carries ${entry}`);
-        return image.launch(entry, args, env);
+        return image.launch(entry, args, env, preload);
       },
     };
     const hasEntry = (r: ImageRuntime, entry: string) =>

@@ -341,3 +341,22 @@ export function applyConfig(config: ImageConfig, step: Step): void {
 export function defaultCommand(config: ImageConfig): string[] {
   return [...(config.entrypoint ?? []), ...(config.cmd ?? [])];
 }
+
+/**
+ * A `node` command line read as node reads it: the modules it preloads (`--require`/`-r`, paths as
+ * written, a leading `./` dropped) and the script it runs. `undefined` for anything else (another
+ * program, other node options).
+ */
+export function nodeCommand(argv: readonly string[]): { preloads: string[]; script: string } | undefined {
+  if (argv[0] !== 'node') return undefined;
+  const preloads: string[] = [];
+  let at = 1;
+  while (argv[at] === '--require' || argv[at] === '-r') {
+    const module = argv[at + 1];
+    if (module === undefined) return undefined;
+    preloads.push(module.replace(/^\.\//, ''));
+    at += 2;
+  }
+  const script = argv[at];
+  return script === undefined || script.startsWith('-') ? undefined : { preloads, script };
+}

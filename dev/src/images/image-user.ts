@@ -174,11 +174,13 @@ export class ImageRuntime implements Launcher {
     };
   }
 
-  /** `node <entry> args…` inside the image (the pipeline harness's way to start a program). */
-  launch(entry: string, args: readonly string[], env: NodeJS.ProcessEnv): Launch {
-    if (!existsSync(path.join(this.image.workdir, entry))) {
-      throw new Error(`${entry} is not in the ${this.image.target} image`);
+  /** `node [--require ./<preload>] <entry> args…` inside the image (the pipeline harness's way to start a program). */
+  launch(entry: string, args: readonly string[], env: NodeJS.ProcessEnv, preload?: string): Launch {
+    for (const file of preload ? [entry, preload] : [entry]) {
+      if (!existsSync(path.join(this.image.workdir, file))) {
+        throw new Error(`${file} is not in the ${this.image.target} image`);
+      }
     }
-    return this.command(['node', entry, ...args], env);
+    return this.command(['node', ...(preload ? ['--require', `./${preload}`] : []), entry, ...args], env);
   }
 }

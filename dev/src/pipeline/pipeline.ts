@@ -7,6 +7,21 @@ import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services
 import { checkoutLauncher, type Launcher } from './launcher';
 import { type ServiceProcess, startService, stopService } from './service-process';
 
+/** The stack's addresses as `up()` returns them (what `.stack/env` holds), as the harness takes them. */
+export function stackEnvFrom(addresses: Readonly<Record<string, string>>): StackEnv {
+  return {
+    KAFKA_BROKERS: addresses.KAFKA_BROKERS ?? '',
+    TEMPORAL_ADDRESS: addresses.TEMPORAL_ADDRESS ?? '',
+    TEMPORAL_UI_URL: addresses.TEMPORAL_UI_URL ?? '',
+    SIGNADOT_ROUTESERVER_URL: addresses.SIGNADOT_ROUTESERVER_URL ?? '',
+    SIGNADOT_ROUTESERVER_GRPC_ADDRESS: addresses.SIGNADOT_ROUTESERVER_GRPC_ADDRESS ?? '',
+    // Present when the stack runs Jaeger (STACK_TRACING, on by default): services export to it.
+    JAEGER_URL: addresses.JAEGER_URL,
+    OTEL_TRACES_EXPORTER: addresses.OTEL_TRACES_EXPORTER,
+    OTEL_EXPORTER_OTLP_ENDPOINT: addresses.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
 /** Where one event ended up, read back from Temporal. */
 export interface EventOutcome {
   eventId: string;
@@ -51,7 +66,7 @@ export interface TopicConfig {
 interface PublishSummary {
   topic: string;
   sent: number;
-  events: { id: string; partition: number; offset: string }[];
+  events: { id: string; partition: number; offset: string; traceId?: string }[];
 }
 
 /**
@@ -167,6 +182,13 @@ export class Pipeline {
   private serviceEnv(sandbox: string): NodeJS.ProcessEnv {
     const { stack } = this.options;
     return {
+      // Traces go to the stack's Jaeger when it runs one.
+      ...(stack.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? {
+            OTEL_TRACES_EXPORTER: stack.OTEL_TRACES_EXPORTER ?? 'otlp',
+            OTEL_EXPORTER_OTLP_ENDPOINT: stack.OTEL_EXPORTER_OTLP_ENDPOINT,
+          }
+        : {}),
       ...this.options.env,
       KAFKA_BROKERS: stack.KAFKA_BROKERS,
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
@@ -185,6 +207,7 @@ export class Pipeline {
     const service = await startService({
       name: `ingress-${instanceLabel(sandbox)}`,
       entry: 'ingress/dist/main.js',
+      preload: 'ingress/dist/instrument.js',
       env: {
         ...this.serviceEnv(sandbox),
         SIGNADOT_BASELINE_NAME: this.ingressBaseline,
@@ -204,6 +227,7 @@ export class Pipeline {
     const service = await startService({
       name: `worker-${instanceLabel(sandbox)}`,
       entry: 'worker/dist/main.js',
+      preload: 'worker/dist/instrument.js',
       env: {
         ...this.serviceEnv(sandbox),
         SIGNADOT_BASELINE_NAME: this.workerBaseline,
@@ -228,6 +252,7 @@ export class Pipeline {
     const service = await startService({
       name: 'console',
       entry: 'producer/dist/cli.js',
+      preload: 'producer/dist/instrument.js',
       args: ['console'],
       env: {
         ...this.serviceEnv(''),
@@ -309,10 +334,12 @@ export class Pipeline {
     ];
     if (options.routingKey) args.push('--routing-key', options.routingKey);
     if (options.rate) args.push('--rate', String(options.rate));
-    const launch = (this.options.launcher ?? checkoutLauncher).launch('producer/dist/cli.js', args, {
-      ...this.serviceEnv(''),
-      LOG_LEVEL: 'warn',
-    });
+    const launch = (this.options.launcher ?? checkoutLauncher).launch(
+      'producer/dist/cli.js',
+      args,
+      { ...this.serviceEnv(''), LOG_LEVEL: 'warn' },
+      'producer/dist/instrument.js',
+    );
     const run = await runProcess(launch.command, launch.args, {
       env: launch.env,
       inheritEnv: false,

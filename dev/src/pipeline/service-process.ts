@@ -18,6 +18,8 @@ export interface StartServiceOptions {
   entry: string;
   /** Its command-line arguments (e.g. a subcommand). */
   args?: string[];
+  /** Its `--require` entry (OpenTelemetry), relative to the repository root, as its start command has it. */
+  preload?: string;
   env: NodeJS.ProcessEnv;
   httpPort: number;
   logDir: string;
@@ -30,11 +32,12 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const launch = (options.launcher ?? checkoutLauncher).launch(options.entry, options.args ?? [], {
-    ...options.env,
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: String(options.httpPort),
-  });
+  const launch = (options.launcher ?? checkoutLauncher).launch(
+    options.entry,
+    options.args ?? [],
+    { ...options.env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(options.httpPort) },
+    options.preload,
+  );
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
     env: launch.env,

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
+import { readSettings } from './settings';
 import { down, isUp, purge, status, stopService, up } from './stack';
-import { ensureKafkaJars, ensureTemporalCli } from './tools';
+import { ensureJaeger, ensureKafkaJars, ensureTemporalCli } from './tools';
 
 const printAddresses = (addresses: Record<string, string>) => {
   console.log('\nLocal stack is up (written to .stack/env):');
@@ -37,7 +38,7 @@ async function runWithStack(command: string[]): Promise<number> {
 const program = new Command()
   .name('stack')
   .description(
-    'Local stack for development and tests: Kafka (KRaft), the Temporal dev server, the routeserver stand-in.',
+    'Local stack for development and tests: Kafka (KRaft), the Temporal dev server, the routeserver stand-in, Jaeger (traces).',
   )
   .addHelpText(
     'after',
@@ -50,7 +51,9 @@ Examples:
 
 Ports: STACK_KAFKA_PORT (9092), STACK_KAFKA_CONTROLLER_PORT (9093), STACK_TEMPORAL_PORT (7233),
 STACK_TEMPORAL_UI_PORT (8233), STACK_TEMPORAL_HTTP_PORT (7243), STACK_TEMPORAL_METRICS_PORT (7244),
-STACK_ROUTESERVER_PORT (7778). STACK_ROUTESERVER_STATE_FILE loads initial sandboxes into the stand-in.`,
+STACK_ROUTESERVER_PORT (7778), STACK_JAEGER_OTLP_GRPC_PORT (4317), STACK_JAEGER_OTLP_HTTP_PORT (4318),
+STACK_JAEGER_UI_PORT (16686). STACK_ROUTESERVER_STATE_FILE loads initial sandboxes into the stand-in.
+STACK_TRACING=off leaves Jaeger out (no build, no process; services then export no traces).`,
   );
 
 program
@@ -63,11 +66,11 @@ program
   .action(() => down());
 program
   .command('stop')
-  .description('stop one server (kafka, temporal or routeserver); `up` starts it again')
-  .argument('<server>', 'kafka | temporal | routeserver')
+  .description('stop one server (kafka, temporal, routeserver or jaeger); `up` starts it again')
+  .argument('<server>', 'kafka | temporal | routeserver | jaeger')
   .action(async (server: string) => {
-    if (server !== 'kafka' && server !== 'temporal' && server !== 'routeserver') {
-      throw new Error(`unknown server "${server}": kafka, temporal or routeserver`);
+    if (server !== 'kafka' && server !== 'temporal' && server !== 'routeserver' && server !== 'jaeger') {
+      throw new Error(`unknown server "${server}": kafka, temporal, routeserver or jaeger`);
     }
     await stopService(server);
   });
@@ -87,10 +90,13 @@ program
   });
 program
   .command('install')
-  .description('fetch the Kafka jars and build the Temporal CLI if missing')
+  .description(
+    'fetch the Kafka jars and build the Temporal CLI and Jaeger (unless STACK_TRACING=off) if missing',
+  )
   .action(() => {
     ensureKafkaJars();
     console.log(`[stack] Temporal CLI: ${ensureTemporalCli()}`);
+    if (readSettings().tracing) console.log(`[stack] Jaeger: ${ensureJaeger()}`);
   });
 program
   .command('purge')

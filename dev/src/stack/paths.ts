@@ -18,4 +18,9 @@ export const paths = {
   toolsBin: path.join(TOOLS_DIR, 'bin'),
   routeserverMain: path.join(REPO_ROOT, 'dev', 'dist', 'routeserver', 'main.js'),
   routeserverState: path.join(REPO_ROOT, 'dev', 'routeserver-state.example.yaml'),
+  /** The Go tool module Jaeger is built from. */
+  jaegerModule: path.join(REPO_ROOT, 'dev', 'jaeger'),
+  /** The trace view Jaeger serves as its UI (page shell here, script compiled by tsc into dev/dist). */
+  traceViewHtml: path.join(REPO_ROOT, 'dev', 'jaeger', 'ui', 'index.html'),
+  traceViewScript: path.join(REPO_ROOT, 'dev', 'dist', 'stack', 'trace-view', 'view.js'),
 } as const;

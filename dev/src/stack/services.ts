@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { stringify as toYaml } from 'yaml';
 import { paths, REPO_ROOT } from './paths';
 import type { SpawnSpec } from './processes';
 import type { StackSettings } from './settings';
-import { ensureKafkaJars, ensureTemporalCli, kafkaClasspath } from './tools';
+import { ensureJaeger, ensureKafkaJars, ensureTemporalCli, kafkaClasspath } from './tools';
 
 /** Kafka's default limit of a record batch (the broker's `message.max.bytes`), set explicitly on `events`. */
 export const EVENTS_MAX_MESSAGE_BYTES = 1_048_588;
@@ -46,7 +47,7 @@ export const SEARCH_ATTRIBUTES = { SignadotRoutingKey: 'Keyword', SignadotSandbo
 
 /** One server of the local stack. */
 export interface StackService {
-  name: 'kafka' | 'temporal' | 'routeserver';
+  name: 'kafka' | 'temporal' | 'routeserver' | 'jaeger';
   /** Fetch or build what is missing, prepare data directories. Idempotent. */
   prepare(): void;
   spawnSpec(): SpawnSpec;
@@ -303,5 +304,99 @@ export function routeserverService(settings: StackSettings): StackService {
       return response.ok;
     },
     addresses: () => ({ SIGNADOT_ROUTESERVER_URL: url, SIGNADOT_ROUTESERVER_GRPC_ADDRESS: grpcAddress }),
+  };
+}
+
+/** Traces Jaeger keeps in memory; the oldest go first. */
+const JAEGER_MAX_TRACES = 20_000;
+
+/**
+ * Jaeger's configuration (Jaeger 2 is an OpenTelemetry Collector): OTLP receivers, in-memory
+ * storage, the query API and UI. Everything binds 127.0.0.1, and what Jaeger's default
+ * configuration adds beyond that is left out: the Jaeger/Zipkin receivers, remote sampling, health
+ * check, expvar and zpages extensions, the collector's own metrics endpoint (`level: none`) and
+ * jaeger_query's own traces (`enable_tracing`, which would go to localhost:4317). The query API's
+ * gRPC endpoint, which nothing here uses, takes a free loopback port.
+ */
+export function jaegerConfig(settings: StackSettings, uiAssets: string): string {
+  return toYaml({
+    service: {
+      extensions: ['jaeger_storage', 'jaeger_query'],
+      pipelines: {
+        traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
+      },
+      telemetry: { metrics: { level: 'none' }, logs: { level: 'warn' } },
+    },
+    extensions: {
+      jaeger_storage: { backends: { memstore: { memory: { max_traces: JAEGER_MAX_TRACES } } } },
+      jaeger_query: {
+        storage: { traces: 'memstore' },
+        enable_tracing: false,
+        ui: { assets_path: uiAssets },
+        http: { endpoint: `127.0.0.1:${settings.jaegerUiPort}` },
+        grpc: { endpoint: '127.0.0.1:0' },
+      },
+    },
+    receivers: {
+      otlp: {
+        protocols: {
+          grpc: { endpoint: `127.0.0.1:${settings.jaegerOtlpGrpcPort}` },
+          http: { endpoint: `127.0.0.1:${settings.jaegerOtlpHttpPort}` },
+        },
+      },
+    },
+    // Short batches: a trace shows up within a fraction of a second of its last span.
+    processors: { batch: { timeout: '100ms' } },
+    exporters: { jaeger_storage_exporter: { trace_storage: 'memstore' } },
+  });
+}
+
+/**
+ * Lays out the project's trace view as Jaeger serves UI assets: `index.html` for every page
+ * (`/trace/<id>` included) and `static/` for the rest. Jaeger built from its Go module carries no UI
+ * (its assets are built from the jaeger-ui repository at release time); this small page shows one
+ * trace from the query API, at the URLs Jaeger's UI uses.
+ */
+function layOutTraceView(dir: string): string {
+  if (!existsSync(paths.traceViewScript)) {
+    throw new Error(`${paths.traceViewScript} is missing: run \`npx tsc -b dev\` first`);
+  }
+  mkdirSync(path.join(dir, 'static'), { recursive: true });
+  copyFileSync(paths.traceViewHtml, path.join(dir, 'index.html'));
+  copyFileSync(paths.traceViewScript, path.join(dir, 'static', 'view.js'));
+  return dir;
+}
+
+/** Jaeger, the trace viewer: services export spans to it over OTLP; its UI shows one trace per event. */
+export function jaegerService(settings: StackSettings): StackService {
+  const configFile = path.join(paths.data, 'jaeger.yaml');
+  const url = `http://127.0.0.1:${settings.jaegerUiPort}`;
+  let binary = '';
+  return {
+    name: 'jaeger',
+    prepare() {
+      binary = ensureJaeger();
+      mkdirSync(paths.data, { recursive: true });
+      const assets = settings.jaegerUiAssets || layOutTraceView(path.join(paths.data, 'jaeger-ui'));
+      writeFileSync(configFile, jaegerConfig(settings, assets));
+    },
+    spawnSpec() {
+      return {
+        command: binary,
+        args: ['--config', configFile],
+        cwd: REPO_ROOT,
+        logFile: path.join(paths.logs, 'jaeger.log'),
+        marker: configFile,
+      };
+    },
+    async isReady() {
+      const response = await fetch(`${url}/api/services`, { signal: AbortSignal.timeout(1000) });
+      return response.ok;
+    },
+    addresses: () => ({
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${settings.jaegerOtlpHttpPort}`,
+      JAEGER_URL: url,
+    }),
   };
 }

@@ -12,6 +12,14 @@ export interface StackSettings {
   routeserverGrpcPort: number;
   /** Port of the web console the demo starts (`producer console`). */
   consolePort: number;
+  /** Run the trace viewer (Jaeger) and have services export traces to it (`STACK_TRACING`, default on). */
+  tracing: boolean;
+  /** Jaeger's OTLP receivers (gRPC, HTTP) and its UI and query API. */
+  jaegerOtlpGrpcPort: number;
+  jaegerOtlpHttpPort: number;
+  jaegerUiPort: number;
+  /** A directory holding a Jaeger UI build to serve instead of the project's trace view; empty for none. */
+  jaegerUiAssets: string;
   /** Initial sandboxes and route groups for the stand-in; empty for none. */
   routeserverStateFile: string;
 }
@@ -26,6 +34,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be on or off, got "${raw}"`);
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
   return {
     kafkaPort: port(env, 'STACK_KAFKA_PORT', 9092),
@@ -38,6 +54,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSetting
     routeserverPort: port(env, 'STACK_ROUTESERVER_PORT', 7778),
     routeserverGrpcPort: port(env, 'STACK_ROUTESERVER_GRPC_PORT', 7777),
     consolePort: port(env, 'STACK_CONSOLE_PORT', 8090),
+    tracing: onOff(env, 'STACK_TRACING', true),
+    jaegerOtlpGrpcPort: port(env, 'STACK_JAEGER_OTLP_GRPC_PORT', 4317),
+    jaegerOtlpHttpPort: port(env, 'STACK_JAEGER_OTLP_HTTP_PORT', 4318),
+    jaegerUiPort: port(env, 'STACK_JAEGER_UI_PORT', 16686),
+    jaegerUiAssets: env.STACK_JAEGER_UI_ASSETS ?? '',
     routeserverStateFile: env.STACK_ROUTESERVER_STATE_FILE ?? '',
   };
 }

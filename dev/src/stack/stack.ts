@@ -2,7 +2,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { pollUntil } from '@sandbox-routing/testkit';
 import { paths, STACK_DIR } from './paths';
 import { isOurs, type ManagedProcess, residentMiB, startDetached, stopProcess, tail } from './processes';
-import { kafkaService, routeserverService, type StackService, temporalService } from './services';
+import {
+  jaegerService,
+  kafkaService,
+  routeserverService,
+  type StackService,
+  temporalService,
+} from './services';
 import { readSettings, type StackSettings } from './settings';
 
 interface StackState {
@@ -15,6 +21,7 @@ const READY_TIMEOUT_MS: Record<StackService['name'], number> = {
   kafka: 90_000,
   temporal: 90_000,
   routeserver: 20_000,
+  jaeger: 60_000,
 };
 
 const log = (message: string) => console.log(`[stack] ${message}`);
@@ -40,7 +47,8 @@ export function currentSettings(env: NodeJS.ProcessEnv = process.env): StackSett
 }
 
 export function stackServices(settings: StackSettings = currentSettings()): StackService[] {
-  return [kafkaService(settings), temporalService(settings), routeserverService(settings)];
+  const services = [kafkaService(settings), temporalService(settings), routeserverService(settings)];
+  return settings.tracing ? [...services, jaegerService(settings)] : services;
 }
 
 /** Addresses of the stack as `KEY=VALUE` pairs, as written to .stack/env. */

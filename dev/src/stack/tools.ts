@@ -1,11 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { paths } from './paths';
 
 /** Version of the Temporal CLI built with `go install` (the newest that go-installs; see README). */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+
+/** The Jaeger program of the tool module `dev/jaeger` (its go.mod pins the version with a `tool` line). */
+export const JAEGER_TOOL = 'github.com/jaegertracing/jaeger/cmd/jaeger';
 
 /** Thrown when a tool the stack needs cannot be found or built. */
 export class ToolInstallError extends Error {
@@ -20,8 +23,8 @@ function onPath(command: string): string | undefined {
   return undefined;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
-  const result = spawnSync(command, args, { stdio: 'inherit', env });
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): void {
+  const result = spawnSync(command, args, { stdio: 'inherit', env, cwd });
   if (result.error) throw new ToolInstallError(`${command} could not run: ${result.error.message}`);
   if (result.status !== 0)
     throw new ToolInstallError(`${command} ${args.join(' ')} exited with ${result.status}`);
@@ -52,6 +55,47 @@ export function ensureTemporalCli(): string {
   mkdirSync(paths.toolsBin, { recursive: true });
   run('go', ['install', '-v', TEMPORAL_CLI_MODULE], { ...process.env, GOBIN: paths.toolsBin });
   if (!existsSync(local)) throw new ToolInstallError(`go install finished but ${local} is missing`);
+  return local;
+}
+
+function digestOf(...files: string[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(readFileSync(file));
+  return hash.digest('hex');
+}
+
+/**
+ * Returns Jaeger, the local trace viewer: `$JAEGER_BIN`, else the project-local build, building it
+ * once with `go build` from the tool module `dev/jaeger` (its go.mod and go.sum pin every module;
+ * rebuilt when they change). A cold build downloads ~400 MB of modules and compiles for several
+ * minutes on a 2-core machine (README, "Tracing").
+ */
+export function ensureJaeger(): string {
+  const fromEnv = process.env.JAEGER_BIN;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new ToolInstallError(`JAEGER_BIN points to a missing file: ${fromEnv}`);
+    return fromEnv;
+  }
+  const local = path.join(paths.toolsBin, 'jaeger');
+  const stamp = `${local}.stamp`;
+  const digest = digestOf(path.join(paths.jaegerModule, 'go.mod'), path.join(paths.jaegerModule, 'go.sum'));
+  if (existsSync(local) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return local;
+  if (!onPath('go')) {
+    throw new ToolInstallError(
+      'No Go toolchain to build Jaeger (the trace viewer); install Go 1.25+, set JAEGER_BIN, or run with STACK_TRACING=off.',
+    );
+  }
+  log(`building Jaeger: go build ${JAEGER_TOOL} in dev/jaeger (first run only; takes several minutes)`);
+  mkdirSync(paths.toolsBin, { recursive: true });
+  const building = `${local}.building`;
+  run(
+    'go',
+    ['build', '-trimpath', '-o', building, JAEGER_TOOL],
+    { ...process.env, GOFLAGS: '-mod=readonly' },
+    paths.jaegerModule,
+  );
+  renameSync(building, local);
+  writeFileSync(stamp, digest);
   return local;
 }
 

@@ -99,12 +99,16 @@ describe('producer CLI against the local stack', () => {
       const parsed = parseEvent(message.value, 1 << 20);
       assert.ok(parsed.ok, `valid event: ${message.value?.toString()}`);
       const expected = byId.get(parsed.event.id);
-      assert.deepEqual({ id: parsed.event.id, partition, offset: message.offset }, expected);
+      const traceparent = text(headerValues(message.headers, 'traceparent'));
+      assert.match(traceparent ?? '', TRACEPARENT);
+      // The summary names the trace each event starts: the one its traceparent carries.
+      assert.deepEqual(
+        { id: parsed.event.id, partition, offset: message.offset, traceId: traceparent?.split('-')[1] },
+        expected,
+      );
       assert.equal(message.key?.toString(), parsed.event.id);
       assert.equal(parsed.event.type, 'order.created');
 
-      const traceparent = text(headerValues(message.headers, 'traceparent'));
-      assert.match(traceparent ?? '', TRACEPARENT);
       traceparents.add(traceparent ?? '');
       assert.match(
         text(headerValues(message.headers, 'baggage')) ?? '',

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
-import { contextWithRoutingKey, parseEvent, routingKeyFromContext } from '@sandbox-routing/shared';
+import {
+  contextWithRoutingKey,
+  createLogger,
+  parseEvent,
+  routingKeyFromContext,
+} from '@sandbox-routing/shared';
 import type { Message } from 'kafkajs';
-import { createStderrLogger } from '../log';
 import { payloadFromTemplate, sampleOrder } from '../payload';
 import {
   buildEvents,
@@ -19,6 +23,12 @@ import {
   UsageError,
 } from '../publish';
 import { useTelemetry } from './telemetry';
+
+/** The CLI's logger (shared's pino logger), with its lines captured instead of written to stderr. */
+function captureLog(lines: string[]) {
+  const destination = { write: (line: string) => void lines.push(line) };
+  return createLogger({ logLevel: 'warn', serviceName: 'producer' }, undefined, { destination });
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -206,7 +216,7 @@ describe('publishEvents', () => {
 
   it('retries a failing send until it goes through, and logs each retry', async () => {
     const lines: string[] = [];
-    const log = createStderrLogger({ logLevel: 'warn', serviceName: 'producer' }, (line) => lines.push(line));
+    const log = captureLog(lines);
     const sender = fakeSender((_, index) => {
       if (index === 1 || index === 2) throw new Error('broker went away');
     });
@@ -304,10 +314,10 @@ describe('summaries', () => {
   });
 });
 
-describe('stderr logger', () => {
-  it('writes pino-style JSON lines at or above the configured level', () => {
+describe('the CLI logger', () => {
+  it('writes pino JSON lines at or above the configured level', () => {
     const lines: string[] = [];
-    const log = createStderrLogger({ logLevel: 'warn', serviceName: 'producer' }, (line) => lines.push(line));
+    const log = captureLog(lines);
     log.info({ a: 1 }, 'hidden');
     log.warn({ topic: 't' }, 'shown');
     assert.equal(lines.length, 1);

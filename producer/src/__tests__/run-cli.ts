@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { type ProcessRun, type RunningProcess, runProcess, startProcess } from '@sandbox-routing/testkit';
 
-/** The compiled CLI, as the Kubernetes Job runs it. */
+/** The compiled CLI, as the Kubernetes Job runs it: with its --require entry (OpenTelemetry) first. */
 export const CLI = path.resolve(__dirname, '../cli.js');
+const INSTRUMENT = path.resolve(__dirname, '../instrument.js');
+const NODE_ARGS = ['--require', INSTRUMENT, CLI];
 
 export type CliRun = ProcessRun;
 export type CliProcess = RunningProcess;
@@ -13,10 +15,13 @@ export function startCli(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
 ): CliProcess {
-  return startProcess(process.execPath, [CLI, ...args], { env: { LOG_LEVEL: 'warn', ...env }, timeoutMs });
+  return startProcess(process.execPath, [...NODE_ARGS, ...args], {
+    env: { LOG_LEVEL: 'warn', ...env },
+    timeoutMs,
+  });
 }
 
 /** Runs the CLI to completion. */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return runProcess(process.execPath, [CLI, ...args], { env: { LOG_LEVEL: 'warn', ...env } });
+  return runProcess(process.execPath, [...NODE_ARGS, ...args], { env: { LOG_LEVEL: 'warn', ...env } });
 }

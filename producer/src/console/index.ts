@@ -6,10 +6,12 @@ import {
   RoutingClientInterceptor,
   subscribeTrail,
   type TrailSubscription,
+  tracingClientInterceptors,
 } from '@sandbox-routing/shared';
-import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import { PRODUCER_INSTRUMENT_ENTRY } from '../instrument-entry';
 import { connectSender, type EventSender } from '../publish';
 import { type ConsoleConfig, loadConsoleConfig } from './config';
 import { OwnerDirectory } from './owners';
@@ -56,7 +58,8 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
       connection,
       namespace: config.temporal.namespace,
       // Writes the sd-routing-key header; no door routing, so starts land on the shared queue.
-      interceptors: { workflow: [new RoutingClientInterceptor()] },
+      // Tracing first (outermost): its StartWorkflow span carries the routing attributes.
+      interceptors: { workflow: [...tracingClientInterceptors(), new RoutingClientInterceptor()] },
     });
     const { baselineKind: kind, baselineNamespace: namespace } = config.signadot;
     const owners = new OwnerDirectory({
@@ -142,8 +145,8 @@ export async function runConsoleCommand(
   }
   if (flags.host !== undefined) config.console.host = flags.host;
   if (flags.port !== undefined) config.console.port = flags.port;
-  // Telemetry before kafkajs is loaded: the instrumentation patches it on load.
-  const telemetry = startTelemetry(config.telemetry);
+  // Started by the --require entry; without it, here, before kafkajs is loaded.
+  const telemetry = serviceTelemetry({ serviceName: 'producer' }, PRODUCER_INSTRUMENT_ENTRY);
   let running: RunningConsole;
   try {
     running = await startConsole(config);

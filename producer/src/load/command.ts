@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, RouteserverClient, subscribeTrail } from '@sandbox-routing/shared';
-import { startTelemetry } from '@sandbox-routing/shared/telemetry';
+import { ConfigError, createLogger, RouteserverClient, subscribeTrail } from '@sandbox-routing/shared';
+import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OwnerDirectory } from '../console/owners';
-import { createStderrLogger } from '../log';
+import { PRODUCER_INSTRUMENT_ENTRY } from '../instrument-entry';
 import { parseRate, parseRoutingKey, parseTopic } from '../options';
 import { type PayloadFactory, payloadFromTemplate, sampleOrder } from '../payload';
 import { connectSender, DEFAULT_EVENT_TYPE, type EventSender, UsageError } from '../publish';
@@ -179,9 +179,10 @@ export async function runLoadCommand(flags: LoadFlags, io: LoadIo): Promise<numb
   if (flags.routingKey.some((k) => k === undefined)) request.baseline = true;
   const topic = flags.topic ?? config.kafka.topic;
 
-  // Telemetry before kafkajs is loaded (connectSender and subscribeTrail load it).
-  const telemetry = startTelemetry(config.telemetry);
-  const log = createStderrLogger(config.telemetry);
+  // Started by the --require entry; without it, here, before kafkajs is loaded (connectSender and
+  // subscribeTrail load it).
+  const telemetry = serviceTelemetry({ serviceName: 'producer' }, PRODUCER_INSTRUMENT_ENTRY);
+  const log = createLogger(config.telemetry, undefined, { stderr: true });
   const stop = stopOnSignals(
     log,
     'load: stopping; the report covers what was sent (signal again to quit at once)',

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import convict, { type Schema } from 'convict';
 import { registerFormats } from './formats';
 
@@ -26,6 +26,11 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Optional JSON file with settings (env overrides it); defaults to $CONFIG_FILE. */
   file?: string;
+  /**
+   * Read only these top-level sections of the file: for loading part of a service's settings (its
+   * telemetry, before the rest of the service is loaded) from the file that holds them all.
+   */
+  fileSections?: readonly string[];
 }
 
 interface SchemaLeaf {
@@ -84,7 +89,12 @@ export function loadConfig<T>(schema: Schema<T>, options: LoadConfigOptions = {}
           { setting: 'CONFIG_FILE', env: 'CONFIG_FILE', message: `file not found: ${file}` },
         ]);
       }
-      config.loadFile(file);
+      if (options.fileSections) {
+        const all = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+        config.load(Object.fromEntries(options.fileSections.filter((k) => k in all).map((k) => [k, all[k]])));
+      } else {
+        config.loadFile(file);
+      }
     }
     config.validate({ allowed: 'strict' });
   } catch (error) {

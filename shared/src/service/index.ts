@@ -9,8 +9,13 @@ export {
   kafkajsLogCreator,
   kafkajsLogLevel,
 } from './kafkajs';
-export { createLogger, type Logger, type LoggerOptions } from './logger';
-export { createRegistry, registerRouteTableMetrics, routingDecisionCounter } from './metrics';
+export { createLogger, type Logger, type LoggerOptions, workContextFields } from './logger';
+export {
+  createRegistry,
+  mirroredCounter,
+  registerRouteTableMetrics,
+  routingDecisionCounter,
+} from './metrics';
 export {
   type ReachabilityProbe,
   type ReachabilityProbeOptions,

@@ -1,6 +1,28 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { SignadotIdentityConfig, TelemetryConfig } from '../config';
 import { instanceLabel } from '../routes/types';
+import { currentRoutingKey, currentRoutingOwner } from '../temporal/routing-context';
+
+/**
+ * Fields of the work in hand, added to every line written inside it: the routing key and owner of
+ * the enclosing `runWithRoutingKey` (else the key in the active OpenTelemetry baggage), and the active
+ * span's trace and span ids (`trace_id`, `span_id`, the names OpenTelemetry and Temporal use). A
+ * line's own fields win over these.
+ */
+export function workContextFields(): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const routingKey = currentRoutingKey();
+  if (routingKey !== undefined) fields.routingKey = routingKey;
+  const owner = currentRoutingOwner();
+  if (owner !== undefined) fields.owner = owner;
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (spanContext && isSpanContextValid(spanContext)) {
+    fields.trace_id = spanContext.traceId;
+    fields.span_id = spanContext.spanId;
+  }
+  return fields;
+}
 
 export interface LoggerOptions {
   /**
@@ -8,11 +30,15 @@ export interface LoggerOptions {
    * (a summary, a JSON report) for scripts.
    */
   stderr?: boolean;
+  /** Where the lines go instead (tests capture them); wins over `stderr`. */
+  destination?: pino.DestinationStream;
 }
 
 /**
  * Structured JSON logs (pino). Every line names the service and the instance (`baseline` or the
- * sandbox), so logs of a baseline and its forks can be told apart when they are collected together.
+ * sandbox), so logs of a baseline and its forks can be told apart when they are collected together,
+ * and every line written while handling an event its routing key, owner and trace id
+ * ({@link workContextFields}).
  */
 export function createLogger(
   telemetry: Pick<TelemetryConfig, 'logLevel' | 'serviceName'>,
@@ -27,8 +53,9 @@ export function createLogger(
         ...(identity ? { instance: instanceLabel(identity.sandboxName) } : {}),
       },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: workContextFields,
     },
-    options.stderr ? pino.destination({ fd: 2, sync: true }) : undefined,
+    options.destination ?? (options.stderr ? pino.destination({ fd: 2, sync: true }) : undefined),
   );
 }
 

@@ -10,6 +10,27 @@ export function createRegistry(labels: Record<string, string>): Registry {
   return registry;
 }
 
+/**
+ * A Prometheus counter (`_total`) whose value a component keeps itself (a running total it reports
+ * in its stats), copied at each scrape: reset then increased, since a counter cannot be set.
+ */
+export function mirroredCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  total: () => number,
+): Counter {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(total());
+    },
+  });
+}
+
 type Stats = ReturnType<RouteTable['stats']>;
 
 /**

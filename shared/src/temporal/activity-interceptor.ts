@@ -1,13 +1,17 @@
+import { trace } from '@opentelemetry/api';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   ActivityExecuteInput,
   ActivityInboundCallsInterceptor,
   ActivityInterceptorsFactory,
+  ActivityOutboundCallsInterceptor,
+  GetLogAttributesInput,
   Next,
 } from '@temporalio/worker';
 import {
   type InstanceIdentity,
+  instanceLabel,
   instanceTaskQueue,
   ownerLabel,
   ownerOfTaskQueue,
@@ -18,6 +22,7 @@ import { routingKeyFromTemporalHeaders } from '../routing-key';
 import type { RoutingDecisionListener } from './decisions';
 import { RESOLVE_QUEUE_ACTIVITY, readRoutingDecision } from './headers';
 import { runWithRoutingKey } from './routing-context';
+import { ROUTING_ATTRIBUTES } from './span-attributes';
 
 /**
  * What an activity that reached the wrong instance does. `log`: run it and report the mismatch (the
@@ -44,31 +49,43 @@ export interface ActivityRoutingOptions {
  * Activity interceptor: runs each activity inside a context holding its routing key (our
  * AsyncLocalStorage and OpenTelemetry baggage, so outgoing HTTP calls carry it), and checks that this
  * instance owns the work. The owner is the queue the workflow was placed on (`sd-routed` header);
- * without one, the route table decides.
+ * without one, the route table decides. The active span (`RunActivity`, when Temporal's
+ * OpenTelemetry interceptors run outside this one) gets the routing attributes, and the activity's
+ * log lines (`log` from `@temporalio/activity`) the routing key and owner.
  */
 export function activityRoutingInterceptors(options: ActivityRoutingOptions): ActivityInterceptorsFactory {
   const ownQueue = instanceTaskQueue(options.sharedQueue, options.identity);
   const policy = options.mismatchPolicy ?? 'log';
+  const instance = instanceLabel(options.identity.sandboxName);
 
   return (ctx: ActivityContext) => {
+    /** This attempt's key and owner, for its log lines. */
+    let logged: { routingKey: string; owner?: string } | undefined;
     const inbound: ActivityInboundCallsInterceptor = {
       async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) {
         const key = routingKeyFromTemporalHeaders(input.headers)?.key;
         const { activityType, isLocal, workflowExecution } = ctx.info;
+        const span = trace.getActiveSpan();
+        span?.setAttribute(ROUTING_ATTRIBUTES.instance, instance);
+        if (key) span?.setAttribute(ROUTING_ATTRIBUTES.routingKey, key);
+        let owner: string | undefined;
         // Local activities run on their workflow's worker by construction; nothing to check.
         if (!isLocal && activityType !== RESOLVE_QUEUE_ACTIVITY) {
           const decided = readRoutingDecision(input.headers);
           const expectedQueue =
             decided ?? taskQueueOf(options.sharedQueue, await options.routeTable.ownerOf(key));
           const owned = expectedQueue === ownQueue;
+          const expectedOwner = ownerOfTaskQueue(options.sharedQueue, expectedQueue);
+          owner = expectedOwner ? ownerLabel(expectedOwner) : expectedQueue;
+          span?.setAttributes({
+            [ROUTING_ATTRIBUTES.owner]: owner,
+            [ROUTING_ATTRIBUTES.decision]: owned ? 'owned' : 'mismatch',
+          });
           options.onDecision?.({
             component: 'activity',
             action: owned ? 'owned' : 'mismatch',
             routingKey: key,
-            owner: (() => {
-              const owner = ownerOfTaskQueue(options.sharedQueue, expectedQueue);
-              return owner ? ownerLabel(owner) : expectedQueue;
-            })(),
+            owner,
             taskQueue: ownQueue,
             workflowId: workflowExecution?.workflowId,
             activityType,
@@ -83,9 +100,19 @@ export function activityRoutingInterceptors(options: ActivityRoutingOptions): Ac
             });
           }
         }
-        return key ? runWithRoutingKey(key, () => next(input)) : next(input);
+        if (!key) return next(input);
+        logged = owner === undefined ? { routingKey: key } : { routingKey: key, owner };
+        return runWithRoutingKey(key, () => next(input), owner);
       },
     };
-    return { inbound };
+    const outbound: ActivityOutboundCallsInterceptor = {
+      getLogAttributes(
+        input: GetLogAttributesInput,
+        next: Next<ActivityOutboundCallsInterceptor, 'getLogAttributes'>,
+      ) {
+        return next(logged ? { ...logged, ...input } : input);
+      },
+    };
+    return { inbound, outbound };
   };
 }

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type {
   WorkflowClientInterceptor,
   WorkflowSignalInput,
@@ -13,6 +14,7 @@ import type { RoutingDecisionListener } from './decisions';
 import { withRoutingDecision } from './headers';
 import { currentRoutingKey } from './routing-context';
 import { ROUTING_KEY_SEARCH_ATTRIBUTE, SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
+import { ROUTING_ATTRIBUTES } from './span-attributes';
 
 export interface RoutingClientInterceptorOptions {
   /**
@@ -51,6 +53,9 @@ export class RoutingClientInterceptor implements WorkflowClientInterceptor {
   ): Promise<{ headers: Headers; options: StartOptions }> {
     const key = this.keyFor(headers);
     if (!key) return { headers, options };
+    // The start's span (`StartWorkflow`), when Temporal's OpenTelemetry interceptor runs outside this one.
+    const span = trace.getActiveSpan();
+    span?.setAttribute(ROUTING_ATTRIBUTES.routingKey, key);
     let placedHeaders = withRoutingKeyHeader(headers, key);
     let taskQueue = options.taskQueue;
     let owner: string | undefined;
@@ -61,6 +66,10 @@ export class RoutingClientInterceptor implements WorkflowClientInterceptor {
       owner = ownerLabel(resolved);
       taskQueue = taskQueueOf(door.sharedQueue, resolved);
       placedHeaders = withRoutingDecision(placedHeaders, taskQueue);
+      span?.setAttributes({
+        [ROUTING_ATTRIBUTES.owner]: owner,
+        [ROUTING_ATTRIBUTES.decision]: 'door-routed',
+      });
       this.options.onDecision?.({
         component: 'client',
         action: 'start',

@@ -21,8 +21,17 @@ export {
   type UnpackedRedirect,
   unpackRedirect,
 } from './redirect';
-export { currentRoutingKey, runWithRoutingKey } from './routing-context';
+export { currentRoutingKey, currentRoutingOwner, runWithRoutingKey } from './routing-context';
 export { ROUTING_KEY_SEARCH_ATTRIBUTE, SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
+export { ROUTING_ATTRIBUTES, type RoutingSpanDecision } from './span-attributes';
+export {
+  readableWorkflowSpan,
+  TRACING_WORKFLOW_INTERCEPTORS,
+  type TracingTelemetry,
+  tracingClientInterceptors,
+  tracingWorkerOptions,
+  workflowSpanSink,
+} from './tracing';
 export {
   createRoutingWorker,
   ROUTING_WORKFLOW_INTERCEPTORS,

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { Context as ActivityContext } from '@temporalio/activity';
 import { type InjectedSinks, Worker, type WorkerOptions } from '@temporalio/worker';
 import {
@@ -11,6 +12,7 @@ import {
 import { activityRoutingInterceptors, type MismatchPolicy } from './activity-interceptor';
 import type { RoutingDecisionListener } from './decisions';
 import { RESOLVE_QUEUE_ACTIVITY, type ResolvedQueue } from './headers';
+import { ROUTING_ATTRIBUTES } from './span-attributes';
 import type { RoutingSinks } from './workflow-interceptors';
 
 /**
@@ -44,6 +46,11 @@ export function resolveQueueActivity(routing: WorkerRoutingOptions) {
     const ownerQueue = taskQueueOf(routing.sharedQueue, owner);
     const { workflowExecution, taskQueue } = ActivityContext.current().info;
     const ownedHere = ownerQueue === taskQueue;
+    trace.getActiveSpan()?.setAttributes({
+      [ROUTING_ATTRIBUTES.routingKey]: key,
+      [ROUTING_ATTRIBUTES.owner]: ownerLabel(owner),
+      [ROUTING_ATTRIBUTES.decision]: ownedHere ? 'stayed' : 'redirected',
+    });
     routing.onDecision?.({
       component: 'workflow-redirect',
       action: ownedHere ? 'stay' : 'redirect',

@@ -18,7 +18,12 @@
  *     and delivered to the owner's run before anything else (a cancel request too). Updates it
  *     received were never answered, so the server retries them on the owner's run, which handles
  *     (or rejects) them itself. Queries were answered from the first run's state.
+ *
+ * With Temporal's OpenTelemetry interceptors in front (`tracingWorkerOptions`), the run's span gets
+ * the routing attributes (key, owner, instance, decision), and every workflow log line the routing
+ * key and owner (`getLogAttributes`). Neither touches commands: replays stay the same.
  */
+import { type Span, trace } from '@opentelemetry/api';
 import {
   type Payload,
   RawValue,
@@ -34,6 +39,7 @@ import {
   type ConcludeActivationInput,
   type ConcludeActivationOutput,
   type ContinueAsNewInput,
+  type GetLogAttributesInput,
   type LocalActivityInput,
   makeContinueAsNewFunc,
   type Next,
@@ -53,6 +59,8 @@ import {
   type WorkflowOutboundCallsInterceptor,
   workflowInfo,
 } from '@temporalio/workflow';
+import { ownerOfTaskQueue, sharedQueueOf } from '../routes/ownership';
+import { ownerLabel } from '../routes/types';
 import { lookUpTemporalRoutingKey, withRoutingKeyHeader } from '../routing-key/temporal';
 import {
   RESOLVE_QUEUE_ACTIVITY,
@@ -62,6 +70,7 @@ import {
 } from './headers';
 import { type ForwardedSignal, packRedirect, unpackRedirect } from './redirect';
 import { ROUTING_KEY_SEARCH_ATTRIBUTE, SANDBOX_SEARCH_ATTRIBUTE } from './search-attributes';
+import { ROUTING_ATTRIBUTES, type RoutingSpanDecision } from './span-attributes';
 
 type Headers = Record<string, Payload>;
 type Activation = ActivateInput['activation'];
@@ -112,6 +121,12 @@ function leavesWhileDeciding(command: Command): boolean {
   );
 }
 
+/** `baseline` or the sandbox whose queue `taskQueue` is (a queue of no owner reads as itself). */
+function ownerOfQueue(taskQueue: string): string {
+  const owner = ownerOfTaskQueue(sharedQueueOf(taskQueue), taskQueue);
+  return owner ? ownerLabel(owner) : taskQueue;
+}
+
 /** A job the SDK processes like one from the server (it reads `variant`, then that field). */
 function signalJob(signal: ForwardedSignal): ActivationJob {
   const signalWorkflow = { signalName: signal.signalName, input: signal.input, headers: signal.headers };
@@ -122,6 +137,8 @@ class SandboxRoutingInterceptor
   implements WorkflowInboundCallsInterceptor, WorkflowOutboundCallsInterceptor, WorkflowInternalsInterceptor
 {
   private key: string | undefined;
+  /** Whose work the run is (`ownerLabel`), once known: placed, or the check answered. For logs and spans. */
+  private owner: string | undefined;
   private placement: Placement = 'placed';
   /** Seen the start yet? (Old histories may deliver signals in a batch before it.) */
   private started = false;
@@ -210,7 +227,15 @@ class SandboxRoutingInterceptor
   async execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>) {
     const run = () => keyStorage.run({ key: this.key }, () => next(input));
     const key = this.key;
-    if (this.placement !== 'deciding' || key === undefined) return run();
+    // The run's span (`RunWorkflow`), when Temporal's OpenTelemetry interceptors run outside this one.
+    const span = trace.getActiveSpan();
+    span?.setAttribute(ROUTING_ATTRIBUTES.instance, ownerOfQueue(workflowInfo().taskQueue));
+    if (key !== undefined) span?.setAttribute(ROUTING_ATTRIBUTES.routingKey, key);
+    if (this.placement !== 'deciding' || key === undefined) {
+      const decided = key === undefined ? undefined : readRoutingDecision(this.startHeaders);
+      if (decided !== undefined) this.decided(span, 'placed', ownerOfQueue(decided));
+      return run();
+    }
     const startSearchAttributes = workflowInfo().typedSearchAttributes;
     // Not cancellable: a cancel request is the workflow's business (and is forwarded on a redirect).
     const decision = CancellationScope.nonCancellable(() => resolveQueue()(key));
@@ -219,11 +244,31 @@ class SandboxRoutingInterceptor
     const resolved = await decision;
     if (resolved.ownedHere ?? resolved.ownerQueue === workflowInfo().taskQueue) {
       this.placement = 'stay';
+      this.decided(span, 'stayed', resolved.owner);
       if (resolved.recordSearchAttributes) this.recordOwner(key, resolved.owner);
       return body;
     }
     this.placement = 'redirect';
+    this.decided(span, 'redirected', resolved.owner);
     return this.redirect(key, resolved, startSearchAttributes);
+  }
+
+  private decided(span: Span | undefined, decision: RoutingSpanDecision, owner: string): void {
+    this.owner = owner;
+    span?.setAttributes({ [ROUTING_ATTRIBUTES.decision]: decision, [ROUTING_ATTRIBUTES.owner]: owner });
+  }
+
+  /** Workflow log lines (`log` from `@temporalio/workflow`) carry the routing key and, once known, the owner. */
+  getLogAttributes(
+    input: GetLogAttributesInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'getLogAttributes'>,
+  ): Record<string, unknown> {
+    if (this.key === undefined) return next(input);
+    return next({
+      routingKey: this.key,
+      ...(this.owner === undefined ? {} : { owner: this.owner }),
+      ...input,
+    });
   }
 
   /** Upserts the routing search attributes, unless the starter already set these values. */
@@ -261,6 +306,8 @@ class SandboxRoutingInterceptor
 
   handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>) {
     const signalKey = lookUpTemporalRoutingKey(input.headers).match?.key;
+    if (signalKey !== undefined)
+      trace.getActiveSpan()?.setAttribute(ROUTING_ATTRIBUTES.routingKey, signalKey);
     return keyStorage.run({ key: signalKey ?? this.key }, () => next(input));
   }
 
@@ -272,9 +319,13 @@ class SandboxRoutingInterceptor
     return keyStorage.run({ key: this.key }, () => next(input));
   }
 
-  /** Adds the key, and the decision when the work stays on `targetQueue`'s decided queue. */
+  /**
+   * Adds the key, and the decision when the work stays on `targetQueue`'s decided queue. The call's
+   * span (`StartActivity`, `ContinueAsNew`, … when tracing runs outside) gets the key too.
+   */
   private stamp(headers: Headers, targetQueue?: string): Headers {
     if (!this.key) return headers;
+    trace.getActiveSpan()?.setAttribute(ROUTING_ATTRIBUTES.routingKey, this.key);
     const keyed = withRoutingKeyHeader(headers, this.key);
     return targetQueue ? withRoutingDecision(keyed, targetQueue) : keyed;
   }

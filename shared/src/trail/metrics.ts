@@ -1,27 +1,36 @@
 import { Gauge, type Registry } from 'prom-client';
+import { mirroredCounter } from '../service/metrics';
 import type { TrailEmitter } from './emitter';
 
-/** Exposes the emitter's counts (read at scrape time): sent, dropped, failed sends, buffered. */
+/**
+ * Exposes the emitter's counts, read at scrape time: records sent, dropped and failed sends as
+ * counters, the records buffered as a gauge.
+ */
 export function registerTrailMetrics(registry: Registry, emitter: TrailEmitter): void {
-  const gauge = (name: string, help: string, value: (stats: ReturnType<TrailEmitter['stats']>) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value(emitter.stats()));
-      },
-    });
-  gauge('sandbox_routing_trail_records_sent_total', 'Trail records published.', (s) => s.sent);
-  gauge(
+  mirroredCounter(
+    registry,
+    'sandbox_routing_trail_records_sent_total',
+    'Trail records published.',
+    () => emitter.stats().sent,
+  );
+  mirroredCounter(
+    registry,
     'sandbox_routing_trail_records_dropped_total',
     'Trail records dropped (buffer full while Kafka was away, or unsent at shutdown).',
-    (s) => s.dropped,
+    () => emitter.stats().dropped,
   );
-  gauge(
+  mirroredCounter(
+    registry,
     'sandbox_routing_trail_send_failures_total',
     'Failed sends of trail records (retried).',
-    (s) => s.failedSends,
+    () => emitter.stats().failedSends,
   );
-  gauge('sandbox_routing_trail_records_buffered', 'Trail records waiting to be sent.', (s) => s.buffered);
+  new Gauge({
+    name: 'sandbox_routing_trail_records_buffered',
+    help: 'Trail records waiting to be sent.',
+    registers: [registry],
+    collect() {
+      this.set(emitter.stats().buffered);
+    },
+  });
 }

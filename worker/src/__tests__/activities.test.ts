@@ -18,7 +18,7 @@ const LINES: OrderLine[] = [
 
 /** Activities as a worker with this identity would register them, outside Temporal. */
 function activitiesOf(instance: string, variant: 'standard' | 'v2', taskQueue: string) {
-  return createOrderActivities({ instance, variant, taskQueue: () => taskQueue });
+  return createOrderActivities({ instance, variant, taskQueue: () => taskQueue, log: () => undefined });
 }
 
 function isInvalidOrder(error: unknown): boolean {

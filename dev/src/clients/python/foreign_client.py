@@ -8,7 +8,9 @@ worker's first-task check is their only routing. Used by the foreign-client test
     python foreign_client.py --address 127.0.0.1:7233 --task-queue orders --key K \\
         --case signal-with-start [--repeat 20] [--baggage-value 'K;prop=1']
 
-Prints one JSON object per run on stdout: what was sent, what came back, and start→complete time.
+Prints one JSON object per run on stdout: what was sent, what came back, start→complete time, and
+the trace the run's spans belong to. With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, its spans are
+exported there over OTLP/HTTP (the local stack's Jaeger), so a trace shows the client too.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import uuid
 from typing import Any
 
 from opentelemetry import baggage, context, trace
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.opentelemetry import TracingInterceptor
@@ -136,16 +140,24 @@ async def main() -> None:
 
     # As in the Signadot tutorial: an SDK tracer provider, the TracingInterceptor on the client, and the
     # key in the baggage of the active context (the interceptor injects tracecontext + baggage).
-    trace.set_tracer_provider(TracerProvider())
+    provider = TracerProvider(resource=Resource.create({"service.name": "python-client"}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
     tracer = trace.get_tracer("foreign-client")
     client = await Client.connect(args.address, namespace=args.namespace, interceptors=[TracingInterceptor()])
     token = context.attach(baggage.set_baggage("sd-routing-key", args.baggage_value or args.key))
     try:
         for _ in range(args.repeat):
-            with tracer.start_as_current_span(f"case:{args.case}"):
-                print(json.dumps(await run_case(client, args.case, args.task_queue)), flush=True)
+            with tracer.start_as_current_span(f"case:{args.case}") as span:
+                out = await run_case(client, args.case, args.task_queue)
+                out["traceId"] = format(span.get_span_context().trace_id, "032x")
+                print(json.dumps(out), flush=True)
     finally:
         context.detach(token)
+        provider.shutdown()  # exports what is buffered
 
 
 def run() -> None:

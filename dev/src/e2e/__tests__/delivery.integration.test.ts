@@ -121,12 +121,12 @@ describe('delivery guarantees end to end', () => {
     const second = await pipeline.startIngress('', { KAFKA_CONSUMER_GROUP: `replay-${id}` });
     await pollUntil(
       async () =>
-        (await pipeline.metric(second, 'ingress_events_total', 'action="duplicate"')) >=
+        (await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="duplicate"')) >=
         published.events.length,
       { description: 'every event to be redelivered and found already started', timeoutMs: 30_000 },
     );
     assert.equal(
-      await pipeline.metric(second, 'ingress_events_total', 'action="started"'),
+      await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="started"'),
       0,
       'no second start',
     );

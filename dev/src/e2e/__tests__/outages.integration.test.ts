@@ -72,16 +72,24 @@ describe('outages and health', () => {
   it('answers /healthz from the start, and /readyz only once it consumes', async () => {
     const port = await freePort();
     const deadBrokers = `127.0.0.1:${await freePort()}`;
-    const ingress = startProcess(process.execPath, [path.join(REPO_ROOT, 'ingress/dist/main.js')], {
-      env: {
-        KAFKA_BROKERS: deadBrokers,
-        TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
-        SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL,
-        HTTP_PORT: String(port),
-        LOG_LEVEL: 'warn',
+    const ingress = startProcess(
+      process.execPath,
+      [
+        '--require',
+        path.join(REPO_ROOT, 'ingress/dist/instrument.js'),
+        path.join(REPO_ROOT, 'ingress/dist/main.js'),
+      ],
+      {
+        env: {
+          KAFKA_BROKERS: deadBrokers,
+          TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
+          SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL,
+          HTTP_PORT: String(port),
+          LOG_LEVEL: 'warn',
+        },
+        timeoutMs: 120_000,
       },
-      timeoutMs: 120_000,
-    });
+    );
     try {
       const service = { httpUrl: `http://127.0.0.1:${port}` };
       await pollUntil(async () => (await fetch(`${service.httpUrl}/healthz`)).ok, {
@@ -121,7 +129,12 @@ describe('outages and health', () => {
 
     const during = await pipeline.publish({ count: 6, idPrefix: `down-${id}` });
     await pollUntil(
-      async () => (await pipeline.metric(ingress, 'ingress_backing_off', 'operation="workflow start"')) >= 1,
+      async () =>
+        (await pipeline.metric(
+          ingress,
+          'sandbox_routing_ingress_backing_off_partitions',
+          'operation="workflow start"',
+        )) >= 1,
       { description: 'the ingress to back off its workflow starts', timeoutMs: 30_000 },
     );
     assert.deepEqual(await pipeline.committedOffsets(), offsets, 'nothing committed while Temporal is down');

@@ -70,7 +70,12 @@ describe('sandbox topics: forks that start late, and teardown', () => {
       idPrefix: `${sandbox.key}b`,
     });
     await pollUntil(
-      async () => (await pipeline.metric(baselineIngress, 'ingress_events_total', 'action="forwarded"')) >= 7,
+      async () =>
+        (await pipeline.metric(
+          baselineIngress,
+          'sandbox_routing_ingress_events_total',
+          'action="forwarded"',
+        )) >= 7,
       { description: 'the baseline to forward the 4 events to the sandbox topic', timeoutMs: 30_000 },
     );
 

@@ -132,7 +132,7 @@ describe('soak under faults', () => {
   /** Waits until the baseline ingress has handled `count` more events: the pipeline moves again. */
   async function progress(count = 15): Promise<void> {
     const ingress = service('ingress-baseline');
-    const handled = () => pipeline.metric(ingress, 'ingress_events_total');
+    const handled = () => pipeline.metric(ingress, 'sandbox_routing_ingress_events_total');
     const start = await handled();
     await pollUntil(async () => (await handled()) >= start + count, {
       description: `the baseline ingress to handle ${count} more events`,

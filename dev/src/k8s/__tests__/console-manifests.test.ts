@@ -33,7 +33,13 @@ describe('console manifests', () => {
       assert.ok(deployment, 'a console Deployment');
       const main = podTemplate(deployment)?.spec.containers[0];
       assert.ok(main);
-      assert.deepEqual(main.command, ['node', 'producer/dist/cli.js', 'console']);
+      assert.deepEqual(main.command, [
+        'node',
+        '--require',
+        './producer/dist/instrument.js',
+        'producer/dist/cli.js',
+        'console',
+      ]);
       assert.equal(imageName(main.image), 'sandbox-routing/producer');
       const env = envOf(main);
       const value = (name: string) => env.get(name)?.value;

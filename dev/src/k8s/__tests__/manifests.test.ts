@@ -58,6 +58,8 @@ interface ServiceExpectation {
   configSource: string;
   /** Env vars with fixed values beyond the common ones. */
   env: Record<string, string>;
+  /** Its container command (a `--require` entry starts OpenTelemetry first). */
+  command: string[];
 }
 
 const SERVICES: ServiceExpectation[] = [
@@ -70,8 +72,14 @@ const SERVICES: ServiceExpectation[] = [
       KAFKA_CONSUMER_GROUP: 'ingress',
       WORKER_BASELINE_NAME: 'worker',
     },
+    command: ['node', '--require', './ingress/dist/instrument.js', 'ingress/dist/main.js'],
   },
-  { name: 'worker', configSource: 'worker/src/config.ts', env: {} },
+  {
+    name: 'worker',
+    configSource: 'worker/src/config.ts',
+    env: {},
+    command: ['node', '--require', './worker/dist/instrument.js', 'worker/dist/main.js'],
+  },
 ];
 
 /** Overlays that deploy the sandbox-aware services, and whether Temporal runs in-cluster. */
@@ -252,6 +260,11 @@ describe('kubernetes manifests', () => {
           assert.equal(value('HTTP_HOST'), '0.0.0.0');
           assert.equal(value('HTTP_PORT'), String(configuredHttpPort(svc.configSource)));
           assert.equal(value('OTEL_TRACES_EXPORTER'), 'none');
+          assert.match(
+            value('OTEL_EXPORTER_OTLP_ENDPOINT') ?? '',
+            /^http:\/\/[a-z0-9.-]+:4318$/,
+            'an OTLP/HTTP endpoint',
+          );
           assert.equal(value('LOG_LEVEL'), 'info');
           for (const [name, expected] of Object.entries(svc.env)) assert.equal(value(name), expected, name);
 
@@ -305,7 +318,7 @@ describe('kubernetes manifests', () => {
         it(`${svc.name}: command, image, shutdown, resources and security`, () => {
           const k = kustomization(overlay.dir);
           const { tmpl, main } = deployment(k, svc.name);
-          assert.deepEqual(main.command, ['node', `${svc.name}/dist/main.js`]);
+          assert.deepEqual(main.command, svc.command);
           assert.equal(main.args, undefined);
           assert.equal(main.workingDir, '/app');
           assert.equal(imageName(main.image), `sandbox-routing/${svc.name}`);
@@ -423,6 +436,8 @@ describe('kubernetes manifests', () => {
       assert.ok(c);
       assert.deepEqual(c.command, [
         'node',
+        '--require',
+        './producer/dist/instrument.js',
         'producer/dist/cli.js',
         'publish',
         '--routing-key',

@@ -5,6 +5,8 @@ import {
   currentRoutingKey,
   RouteserverClient,
   RouteTable,
+  type TracingTelemetry,
+  tracingWorkerOptions,
   type WorkloadRef,
 } from '@sandbox-routing/shared';
 import { Context } from '@temporalio/activity';
@@ -47,7 +49,11 @@ export class RoutingWorkers {
     private readonly temporalAddress: string,
     private readonly routeserverUrl: string,
     readonly sandboxName: string,
-    private readonly options: { recordSearchAttributes?: boolean } = {},
+    private readonly options: {
+      recordSearchAttributes?: boolean;
+      /** Trace the workers with Temporal's OpenTelemetry interceptors, into this SDK's span processor. */
+      telemetry?: TracingTelemetry;
+    } = {},
   ) {}
 
   get sandboxQueue(): string {
@@ -65,8 +71,10 @@ export class RoutingWorkers {
       const table = routeTable(this.routeserverUrl);
       this.tables.push(table);
       const instance = sandboxName || 'baseline';
+      const traced = <T extends Parameters<typeof tracingWorkerOptions>[0]>(options: T): T =>
+        this.options.telemetry ? tracingWorkerOptions(options, this.options.telemetry) : options;
       const worker = await createRoutingWorker(
-        {
+        traced({
           connection: nativeConnection,
           workflowsPath: require.resolve('./fixtures/routing-workflows'),
           activities: {
@@ -79,7 +87,7 @@ export class RoutingWorkers {
               };
             },
           },
-        },
+        }),
         {
           identity: { baseline: WORKER_BASELINE, sandboxName },
           routeTable: table,

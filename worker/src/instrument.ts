@@ -1,0 +1,7 @@
+/**
+ * The worker's `--require` entry: starts OpenTelemetry before anything else loads.
+ * `node --require ./worker/dist/instrument.js worker/dist/main.js`
+ */
+import { instrument } from '@sandbox-routing/shared/instrumentation';
+
+instrument({ serviceName: 'worker' });
