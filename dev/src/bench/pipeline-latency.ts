@@ -74,12 +74,9 @@ async function run(
   try {
     await pipeline.registerSandbox(forked.name, forked.key, ['ingress', 'worker']);
     await pipeline.registerSandbox(workerOnly.name, workerOnly.key, ['worker']);
-    await Promise.all([
-      pipeline.startWorker(),
-      pipeline.startIngress(),
-      pipeline.startWorker(forked.name),
-      pipeline.startIngress(forked.name), // creates the sandbox topic
-      pipeline.startWorker(workerOnly.name),
+    await pipeline.startServices([
+      { name: forked.name, forks: ['ingress', 'worker'] },
+      { name: workerOnly.name, forks: ['worker'] },
     ]);
     const inEvents = new Map<string, number>();
     const inSandboxTopic = new Map<string, number>();

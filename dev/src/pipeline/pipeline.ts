@@ -5,7 +5,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services';
 import { checkoutLauncher, type Launcher } from './launcher';
-import { type ServiceProcess, startService, stopService } from './service-process';
+import { type ServiceProcess, type StartServiceOptions, startService, stopService } from './service-process';
 
 /** The stack's addresses as `up()` returns them (what `.stack/env` holds), as the harness takes them. */
 export function stackEnvFrom(addresses: Readonly<Record<string, string>>): StackEnv {
@@ -204,7 +204,7 @@ export class Pipeline {
   }
 
   async startIngress(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = await startService({
+    return this.launch({
       name: `ingress-${instanceLabel(sandbox)}`,
       entry: 'ingress/dist/main.js',
       preload: 'ingress/dist/instrument.js',
@@ -215,16 +215,11 @@ export class Pipeline {
         KAFKA_CONSUMER_GROUP: this.consumerGroup,
         ...extraEnv,
       },
-      httpPort: await freePort(),
-      logDir: this.options.logDir,
-      launcher: this.options.launcher,
     });
-    this.services.push(service);
-    return service;
   }
 
   async startWorker(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = await startService({
+    return this.launch({
       name: `worker-${instanceLabel(sandbox)}`,
       entry: 'worker/dist/main.js',
       preload: 'worker/dist/instrument.js',
@@ -235,12 +230,7 @@ export class Pipeline {
         WORKER_VARIANT: sandbox ? 'v2' : 'standard',
         ...extraEnv,
       },
-      httpPort: await freePort(),
-      logDir: this.options.logDir,
-      launcher: this.options.launcher,
     });
-    this.services.push(service);
-    return service;
   }
 
   /**
@@ -249,25 +239,53 @@ export class Pipeline {
    */
   async startConsole(port?: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const consolePort = port ?? (await freePort());
-    const service = await startService({
-      name: 'console',
-      entry: 'producer/dist/cli.js',
-      preload: 'producer/dist/instrument.js',
-      args: ['console'],
-      env: {
-        ...this.serviceEnv(''),
-        TEMPORAL_UI_URL: this.options.stack.TEMPORAL_UI_URL,
-        WORKER_BASELINE_NAME: this.workerBaseline,
-        INGRESS_BASELINE_NAME: this.ingressBaseline,
-        CONSOLE_PORT: String(consolePort),
-        ...extraEnv,
+    return this.launch(
+      {
+        name: 'console',
+        entry: 'producer/dist/cli.js',
+        preload: 'producer/dist/instrument.js',
+        args: ['console'],
+        env: {
+          ...this.serviceEnv(''),
+          TEMPORAL_UI_URL: this.options.stack.TEMPORAL_UI_URL,
+          WORKER_BASELINE_NAME: this.workerBaseline,
+          INGRESS_BASELINE_NAME: this.ingressBaseline,
+          CONSOLE_PORT: String(consolePort),
+          ...extraEnv,
+        },
       },
-      httpPort: consolePort,
+      consolePort,
+    );
+  }
+
+  /**
+   * Starts, all at once, the baseline ingress and worker and each sandbox's forked services (a forked
+   * ingress creates its sandbox topic). Resolves to them in that order: the baseline ingress, the
+   * baseline worker, then each sandbox's forks in the order given.
+   */
+  startServices(sandboxes: { name: string; forks: ('ingress' | 'worker')[] }[]): Promise<ServiceProcess[]> {
+    return Promise.all([
+      this.startIngress(),
+      this.startWorker(),
+      ...sandboxes.flatMap(({ name, forks }) =>
+        forks.map((fork) => (fork === 'ingress' ? this.startIngress(name) : this.startWorker(name))),
+      ),
+    ]);
+  }
+
+  /** Starts one service of this pipeline (its log in the pipeline's log dir) and keeps it to stop. */
+  private async launch(
+    service: Omit<StartServiceOptions, 'httpPort' | 'logDir' | 'launcher'>,
+    httpPort?: number,
+  ): Promise<ServiceProcess> {
+    const started = await startService({
+      ...service,
+      httpPort: httpPort ?? (await freePort()),
       logDir: this.options.logDir,
       launcher: this.options.launcher,
     });
-    this.services.push(service);
-    return service;
+    this.services.push(started);
+    return started;
   }
 
   async stopService(service: ServiceProcess): Promise<number | null> {

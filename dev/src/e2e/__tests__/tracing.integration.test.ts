@@ -66,14 +66,11 @@ describe('tracing: one trace per event, from the producer to the last activity',
       });
       await pipeline.registerSandbox(sandbox.name, sandbox.key, ['worker']);
       await pipeline.registerSandbox(forked.name, forked.key, ['ingress', 'worker']);
-      const [, , fork] = await Promise.all([
-        pipeline.startIngress(),
-        pipeline.startWorker(),
-        pipeline.startWorker(sandbox.name),
-        pipeline.startWorker(forked.name),
-        pipeline.startIngress(forked.name),
+      const [, , fork] = await pipeline.startServices([
+        { name: sandbox.name, forks: ['worker'] },
+        { name: forked.name, forks: ['worker', 'ingress'] },
       ]);
-      sandboxWorker = fork;
+      sandboxWorker = fork as ServiceProcess;
     },
     { timeout: 180_000 },
   );
