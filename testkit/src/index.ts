@@ -16,4 +16,5 @@ export {
 } from './processes';
 export { prometheusNamingProblems } from './prometheus';
 export { assertReadmeDocumentsConfig } from './readme';
+export { type ServiceConfigCase, serviceConfigTests } from './service-config';
 export { jaegerUrl, type StackEnv, stackEnv } from './stack-env';
