@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { instanceLabel, workflowIdOfEvent } from '@sandbox-routing/shared';
-import { freePort, type ProcessRun, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
+import {
+  freePort,
+  type PollOptions,
+  type ProcessRun,
+  pollUntil,
+  runProcess,
+  type StackEnv,
+} from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services';
@@ -204,32 +211,34 @@ export class Pipeline {
   }
 
   async startIngress(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    return this.launch({
-      name: `ingress-${instanceLabel(sandbox)}`,
-      entry: 'ingress/dist/main.js',
-      preload: 'ingress/dist/instrument.js',
-      env: {
-        ...this.serviceEnv(sandbox),
-        SIGNADOT_BASELINE_NAME: this.ingressBaseline,
-        WORKER_BASELINE_NAME: this.workerBaseline,
-        KAFKA_CONSUMER_GROUP: this.consumerGroup,
-        ...extraEnv,
-      },
+    return this.startRouted('ingress', sandbox, {
+      SIGNADOT_BASELINE_NAME: this.ingressBaseline,
+      WORKER_BASELINE_NAME: this.workerBaseline,
+      KAFKA_CONSUMER_GROUP: this.consumerGroup,
+      ...extraEnv,
     });
   }
 
   async startWorker(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+    return this.startRouted('worker', sandbox, {
+      SIGNADOT_BASELINE_NAME: this.workerBaseline,
+      // The fork is "the pull request": it runs the new pricing.
+      WORKER_VARIANT: sandbox ? 'v2' : 'standard',
+      ...extraEnv,
+    });
+  }
+
+  /** One instance (`sandbox`, or the baseline) of the ingress or worker package, with its preload. */
+  private startRouted(
+    workload: 'ingress' | 'worker',
+    sandbox: string,
+    env: NodeJS.ProcessEnv,
+  ): Promise<ServiceProcess> {
     return this.launch({
-      name: `worker-${instanceLabel(sandbox)}`,
-      entry: 'worker/dist/main.js',
-      preload: 'worker/dist/instrument.js',
-      env: {
-        ...this.serviceEnv(sandbox),
-        SIGNADOT_BASELINE_NAME: this.workerBaseline,
-        // The fork is "the pull request": it runs the new pricing.
-        WORKER_VARIANT: sandbox ? 'v2' : 'standard',
-        ...extraEnv,
-      },
+      name: `${workload}-${instanceLabel(sandbox)}`,
+      entry: `${workload}/dist/main.js`,
+      preload: `${workload}/dist/instrument.js`,
+      env: { ...this.serviceEnv(sandbox), ...env },
     });
   }
 
@@ -401,6 +410,18 @@ export class Pipeline {
       .split('\n')
       .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
       .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  }
+
+  /** Polls `service`'s metric `name` (summed over the series with `labels`) until it reaches `atLeast`. */
+  async awaitMetric(
+    service: ServiceProcess,
+    metric: { name: string; labels?: string; atLeast: number },
+    poll: PollOptions,
+  ): Promise<void> {
+    await pollUntil(
+      async () => (await this.metric(service, metric.name, metric.labels)) >= metric.atLeast,
+      poll,
+    );
   }
 
   temporal(): Client {
