@@ -15,7 +15,7 @@ import {
   ROUTING_KEY_SEARCH_ATTRIBUTE,
   SANDBOX_SEARCH_ATTRIBUTE,
 } from '@sandbox-routing/shared';
-import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
+import { pollUntil, runHistories, stackEnv } from '@sandbox-routing/testkit';
 import {
   WithStartWorkflowOperation,
   WorkflowFailedError,
@@ -28,7 +28,6 @@ import {
   foreignClientHeaders,
   HistoryRecorder,
   RoutingWorkers,
-  runHistories,
   standInWithSandbox,
   uniqueKey,
 } from './routing-workers';

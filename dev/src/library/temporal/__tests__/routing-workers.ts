@@ -12,6 +12,7 @@ import {
   tracingWorkerOptions,
   type WorkloadRef,
 } from '@sandbox-routing/shared';
+import { type RecordedRun, runHistories } from '@sandbox-routing/testkit';
 import { Context } from '@temporalio/activity';
 import {
   Client,
@@ -19,7 +20,6 @@ import {
   defaultPayloadConverter,
   type Payload,
   type WorkflowClientInterceptor,
-  type WorkflowHandle,
 } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -115,25 +115,6 @@ export class RoutingWorkers {
     await Promise.all(this.tables.map((t) => t.stop()));
     for (const connection of this.connections.reverse()) await connection.close();
   }
-}
-
-/** One run's history, as `fetchHistory` returns it, with its workflow id (for replay). */
-export interface RecordedRun {
-  workflowId: string;
-  history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
-}
-
-/** The histories of every run of `workflowId`, newest first (walking back through continue-as-new). */
-export async function runHistories(client: Client, workflowId: string): Promise<RecordedRun[]> {
-  const runs: RecordedRun[] = [];
-  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
-  while (runId) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runs.push({ workflowId, history });
-    runId =
-      history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-  }
-  return runs;
 }
 
 /**
