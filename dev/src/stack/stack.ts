@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { pollUntil } from '@sandbox-routing/testkit';
 import { paths, STACK_DIR } from './paths';
 import { isOurs, type ManagedProcess, residentMiB, startDetached, stopProcess, tail } from './processes';
@@ -28,12 +28,22 @@ const log = (message: string) => console.log(`[stack] ${message}`);
 
 function readState(): StackState {
   if (!existsSync(paths.stateFile)) return { services: {} };
-  return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as StackState;
+  const text = readFileSync(paths.stateFile, 'utf8');
+  try {
+    return JSON.parse(text) as StackState;
+  } catch (error) {
+    throw new Error(
+      `the stack's state file ${paths.stateFile} is unreadable (${(error as Error).message}); stop the processes it recorded by their PIDs (ps shows their commands, logs are in ${paths.logs}) and delete the file`,
+    );
+  }
 }
 
 function writeState(state: StackState): void {
   mkdirSync(STACK_DIR, { recursive: true });
-  writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  // Write then rename: a reader (another stack command in another shell) never sees a half-written file.
+  const partial = `${paths.stateFile}.${process.pid}.tmp`;
+  writeFileSync(partial, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(partial, paths.stateFile);
 }
 
 /**
