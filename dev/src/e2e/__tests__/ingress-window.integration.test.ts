@@ -49,7 +49,7 @@ describe('ingress: many starts in flight, a crash mid-batch', () => {
     // Kill it once a good part of the backlog is done and plenty is in flight.
     await pipeline.awaitMetric(
       first,
-      { name: 'ingress_events_total', labels: 'action="started"', atLeast: 100 },
+      { name: 'sandbox_routing_ingress_events_total', labels: 'action="started"', atLeast: 100 },
       { description: 'the ingress to start 100 workflows', timeoutMs: 120_000, intervalMs: 20 },
     );
     await killService(first);
@@ -85,8 +85,8 @@ describe('ingress: many starts in flight, a crash mid-batch', () => {
     );
     assert.equal(new Set(ids).size, EVENTS);
     assert.equal(ids.length, EVENTS, 'no event has two workflows');
-    const started = await pipeline.metric(second, 'ingress_events_total', 'action="started"');
-    const duplicates = await pipeline.metric(second, 'ingress_events_total', 'action="duplicate"');
+    const started = await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="started"');
+    const duplicates = await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="duplicate"');
     assert.ok(started + duplicates >= EVENTS - behindCommit.length, 'the rest was handled after the restart');
   });
 });
