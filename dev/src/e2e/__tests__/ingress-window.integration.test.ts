@@ -48,7 +48,8 @@ describe('ingress: many starts in flight, a crash mid-batch', () => {
     const first: ServiceProcess = await pipeline.startIngress('', env);
     // Kill it once a good part of the backlog is done and plenty is in flight.
     await pollUntil(
-      async () => (await pipeline.metric(first, 'sandbox_routing_ingress_events_total', 'action="started"')) >= 100,
+      async () =>
+        (await pipeline.metric(first, 'sandbox_routing_ingress_events_total', 'action="started"')) >= 100,
       { description: 'the ingress to start 100 workflows', timeoutMs: 120_000, intervalMs: 20 },
     );
     await killService(first);
@@ -85,7 +86,11 @@ describe('ingress: many starts in flight, a crash mid-batch', () => {
     assert.equal(new Set(ids).size, EVENTS);
     assert.equal(ids.length, EVENTS, 'no event has two workflows');
     const started = await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="started"');
-    const duplicates = await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="duplicate"');
+    const duplicates = await pipeline.metric(
+      second,
+      'sandbox_routing_ingress_events_total',
+      'action="duplicate"',
+    );
     assert.ok(started + duplicates >= EVENTS - behindCommit.length, 'the rest was handled after the restart');
   });
 });
