@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   extractRoutingKey,
   type IngressDecidedRecord,
@@ -27,6 +27,8 @@ import { BrokerError } from './kafka/seam';
 import type { IngressMetrics } from './metrics';
 import type { SandboxForwarder } from './sandbox-topics';
 import { WORKFLOW_FOR_EVENT_TYPE, workflowIdFor } from './workflows';
+
+const tracer = trace.getTracer('@sandbox-routing/ingress');
 
 /** Starts workflows; the app's one is a Temporal client with door routing and a deadline per call. */
 export interface WorkflowStarter {
@@ -119,11 +121,39 @@ export class EventHandler {
     this.instance = instanceLabel(deps.identity.sandboxName);
   }
 
-  async handle(record: ConsumedRecord, signal: AbortSignal): Promise<Outcome> {
+  /**
+   * Handles one record inside a `decide <topic>` span, a child of kafkajs's `process <topic>` span: with
+   * records in flight the delivery (and so that span) ends before the decision is made, so the decision
+   * and the `StartWorkflow` span go under a span that lasts until the record is done.
+   */
+  handle(record: ConsumedRecord, signal: AbortSignal): Promise<Outcome> {
+    return tracer.startActiveSpan(`decide ${record.topic}`, { kind: SpanKind.INTERNAL }, async (span) => {
+      try {
+        const outcome = await this.decide(record, signal);
+        if (outcome.status === 'retry') {
+          span.setAttributes({
+            [ROUTING_ATTRIBUTES.decision]: 'retry',
+            [ROUTING_ATTRIBUTES.reason]: `${outcome.operation}: ${outcome.error.message}`,
+          });
+        }
+        return outcome;
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private async decide(record: ConsumedRecord, signal: AbortSignal): Promise<Outcome> {
     if (isControlRecord(record)) return this.control(record);
     const { deps } = this;
     const headers = headerMap(record.headers);
     const routingKey = extractRoutingKey(headers)?.key;
+    if (routingKey !== undefined)
+      trace.getActiveSpan()?.setAttribute(ROUTING_ATTRIBUTES.routingKey, routingKey);
     if (routingKey === undefined && mentionsRoutingKey(headers)) {
       // Nobody can tell who owns it.
       return this.deadLetter(
@@ -249,7 +279,7 @@ export class EventHandler {
   private recorded(action: EventAction, record: ConsumedRecord, fields: Record<string, unknown>): Outcome {
     const owner = typeof fields.owner === 'string' ? fields.owner : 'unknown';
     this.deps.metrics.events.inc({ action, owner });
-    // The record's span (kafkajs's `process <topic>`, continuing the producer's trace) says the decision.
+    // The record's `decide <topic>` span (under kafkajs's `process <topic>`) says the decision.
     trace.getActiveSpan()?.setAttributes({
       [ROUTING_ATTRIBUTES.decision]: SPAN_DECISION[action],
       [ROUTING_ATTRIBUTES.owner]: owner,

@@ -406,6 +406,10 @@ export class Pipeline {
   /** The sum of a metric's samples whose labels include `labels` (e.g. `action="forwarded"`), from /metrics. */
   async metric(service: ServiceProcess, name: string, labels = ''): Promise<number> {
     const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
+    // A metric the service does not declare (renamed, misspelt) fails at once instead of reading 0
+    // until a poll's deadline.
+    if (!text.includes(`# TYPE ${name} `))
+      throw new Error(`${service.httpUrl}/metrics has no metric ${name}`);
     return text
       .split('\n')
       .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))

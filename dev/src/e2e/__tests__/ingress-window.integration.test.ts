@@ -86,7 +86,11 @@ describe('ingress: many starts in flight, a crash mid-batch', () => {
     assert.equal(new Set(ids).size, EVENTS);
     assert.equal(ids.length, EVENTS, 'no event has two workflows');
     const started = await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="started"');
-    const duplicates = await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="duplicate"');
+    const duplicates = await pipeline.metric(
+      second,
+      'sandbox_routing_ingress_events_total',
+      'action="duplicate"',
+    );
     assert.ok(started + duplicates >= EVENTS - behindCommit.length, 'the rest was handled after the restart');
   });
 });
