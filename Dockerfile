@@ -48,9 +48,14 @@ COPY worker/src worker/src
 # holds what runs. A non-TypeScript file a service reads at run time must end up in dist/ here (tsc
 # emits imported JSON; anything else needs a copy step) or get its own COPY in the runtime stages: the
 # image check compares every such tracked file with the image.
+# The worker's workflow code is bundled here, once, from the code just compiled (webpack at every
+# worker start would cost each sandbox's fork seconds of CPU and hundreds of MiB); the script that
+# builds it is not part of the image.
 RUN npx tsc -b producer ingress worker \
  && find shared/dist producer/dist ingress/dist worker/dist -type d -name __tests__ -prune -exec rm -rf {} + \
- && find shared/dist producer/dist ingress/dist worker/dist -type f -name '*.tsbuildinfo' -delete
+ && find shared/dist producer/dist ingress/dist worker/dist -type f -name '*.tsbuildinfo' -delete \
+ && node worker/dist/build-workflow-bundle.js worker/dist/bundle/workflows.js \
+ && rm worker/dist/build-workflow-bundle.*
 
 # ---------------------------------------------------------------------------------------------
 # deps: production dependencies of the deployed workspaces only (no TypeScript, no Biome, none of
@@ -110,5 +115,7 @@ CMD ["node", "--require", "./ingress/dist/instrument.js", "ingress/dist/main.js"
 
 FROM runtime AS worker
 COPY --from=build /app/worker/dist worker/dist
+# The prebuilt workflow bundle (relative to WORKDIR): the worker loads it instead of bundling at start.
+ENV WORKER_WORKFLOW_BUNDLE=worker/dist/bundle/workflows.js
 EXPOSE 8082
 CMD ["node", "--require", "./worker/dist/instrument.js", "worker/dist/main.js"]

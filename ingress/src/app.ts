@@ -4,27 +4,34 @@ import {
   decideOwnership,
   instanceIdentity,
   instanceLabel,
+  kafkaTrailTransport,
   lazyClientConnection,
   RouteserverClient,
   RoutingClientInterceptor,
   redactConfig,
   registerRouteTableMetrics,
+  registerTrailMetrics,
   routingDecisionCounter,
   startHealthServer,
   startReachabilityProbe,
   startRouteTable,
+  TrailEmitter,
   tracingClientInterceptors,
 } from '@sandbox-routing/shared';
 import { Client } from '@temporalio/client';
 import { type IngressConfig, ingressSchema, parseTopicConfig } from './config';
 import { ConsumerLoop } from './consumer-loop';
 import { DeadLetterPublisher } from './dead-letter';
+import { isControlRecord } from './fence';
 import { EventHandler, type HandlerMode, type WorkflowStarter } from './handler';
 import { kafkajsClients } from './kafka/kafkajs';
 import { partitionKey } from './kafka/records';
 import type { TopicSpec } from './kafka/seam';
 import { ingressMetrics } from './metrics';
 import { consumerGroupOf, SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
+
+/** How long a stopping ingress keeps trying to send its last trail records. */
+const TRAIL_CLOSE_TIMEOUT_MS = 3_000;
 
 /** The ingress service: created with its health server up, then started. */
 export interface IngressApp {
@@ -221,6 +228,19 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
       forwarder,
     };
   }
+  // What the ingress did with each event, for the console and load tests; never holds an event up.
+  const trail = config.trail.enabled
+    ? new TrailEmitter({
+        transport: kafkaTrailTransport({
+          brokers: config.kafka.brokers,
+          clientId: config.kafka.clientId,
+          topic: config.trail.topic,
+        }),
+        capacity: config.trail.bufferSize,
+        logger: logger.child({ component: 'trail' }),
+      })
+    : undefined;
+  if (trail) registerTrailMetrics(registry, trail);
   const handler = new EventHandler({
     identity,
     mode,
@@ -230,6 +250,7 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
     maxEventBytes: config.kafka.maxEventBytes,
     logger,
     metrics,
+    trail,
   });
   const loop = new ConsumerLoop({
     source,
@@ -237,6 +258,9 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
     backoff: { initialMs: config.retry.initialDelayMs, maxMs: config.retry.maxDelayMs },
     logger,
     onFatal: (error) => fail(error),
+    maxInFlight: config.kafka.maxInFlight,
+    // A teardown's fence marker must come after every forward before it in its partition.
+    isBarrier: isControlRecord,
     onBackoff: (partition, operation) => {
       if (operation) backingOff.set(partitionKey(partition), operation);
       else backingOff.delete(partitionKey(partition));
@@ -253,6 +277,8 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
         .stop()
         .catch((error: Error) => logger.warn({ error: error.message }, 'consumer stop failed'));
       for (const probe of probes) probe.stop();
+      // After the last decisions, bounded (Kafka may be away).
+      await trail?.close(TRAIL_CLOSE_TIMEOUT_MS);
       await kafka.close();
       await Promise.all([ingressRoutes?.stop(), workerRoutes.stop()]);
       await connection.close().catch(() => undefined);

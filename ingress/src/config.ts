@@ -11,8 +11,10 @@ import {
   signadotIdentitySchema,
   type TelemetryConfig,
   type TemporalConfig,
+  type TrailConfig,
   telemetrySchema,
   temporalSchema,
+  trailSchema,
 } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
 
@@ -28,6 +30,8 @@ export interface IngressConfig {
   kafka: KafkaConfig & {
     consumerGroup: string;
     partitionsConcurrently: number;
+    /** Records of one partition in hand at once (workflow starts, forwards); same-key records stay in order. */
+    maxInFlight: number;
     maxEventBytes: number;
     sandboxTopic: SandboxTopicConfig;
   };
@@ -41,6 +45,8 @@ export interface IngressConfig {
   retry: { initialDelayMs: number; maxDelayMs: number };
   /** How often the brokers and Temporal are checked for readiness. */
   probeIntervalMs: number;
+  /** The `ingress.decided` trail record of each event, published to the results topic. */
+  trail: TrailConfig;
   telemetry: TelemetryConfig;
   http: HttpConfig;
 }
@@ -73,11 +79,20 @@ export const ingressSchema: Schema<IngressConfig> = {
     },
     partitionsConcurrently: {
       doc:
-        'Partitions handled at the same time, each one record at a time and in order (more than the ' +
-        'partitions this instance holds changes nothing).',
+        'Partitions handled at the same time, each up to INGRESS_MAX_IN_FLIGHT records at once (more than ' +
+        'the partitions this instance holds changes nothing).',
       format: 'positive-ms',
       default: 3,
       env: 'INGRESS_PARTITIONS_CONCURRENTLY',
+    },
+    maxInFlight: {
+      doc:
+        'Records of one partition in hand at once (workflow starts, forwards, dead letters). Records with the ' +
+        'same Kafka key are still handled one after the other, in offset order; a teardown fence alone. ' +
+        'The commit never passes a record not done. 1: one record at a time.',
+      format: 'positive-ms',
+      default: 32,
+      env: 'INGRESS_MAX_IN_FLIGHT',
     },
     maxEventBytes: {
       doc: 'Events larger than this go to the dead-letter topic.',
@@ -148,6 +163,7 @@ export const ingressSchema: Schema<IngressConfig> = {
     default: 1000,
     env: 'INGRESS_PROBE_INTERVAL_MS',
   },
+  trail: trailSchema(),
   telemetry: telemetrySchema({ serviceName: 'ingress' }),
   http: httpSchema({ port: 8081 }),
 };

@@ -29,39 +29,77 @@ export interface ConsumerLoopOptions {
   commitRetryMs?: number;
   /** How long `stop` waits for the last commit. */
   finalCommitTimeoutMs?: number;
+  /**
+   * Records of one partition in hand at once (`INGRESS_MAX_IN_FLIGHT`); default 1, one at a time.
+   * Records with the same Kafka key still go one after the other, in offset order.
+   */
+  maxInFlight?: number;
+  /**
+   * Records handled alone: everything before them in their partition finishes first, nothing after
+   * them starts until they are done (the fence markers of a sandbox teardown).
+   */
+  isBarrier?: (record: ConsumedRecord) => boolean;
   random?: () => number;
 }
 
 interface Backoff {
   attempt: number;
   timer: NodeJS.Timeout | undefined;
+  /** The offset the partition was rewound to: the lowest record that has to wait. */
+  rewoundTo: bigint | undefined;
+}
+
+/** A partition's records in hand. */
+interface PartitionWork {
+  /** Handlings in progress, by offset. */
+  running: Map<string, Promise<unknown>>;
+  /** Offsets done and not yet committed past: a redelivery after a rewind skips them. */
+  finished: Set<string>;
+  /** The last record of each Kafka key in hand: the next record with that key waits for it. */
+  keyTails: Map<string, { offset: string; finished: Promise<boolean> }>;
+  /** Deliveries waiting for a free slot. */
+  waiting: (() => void)[];
 }
 
 /**
- * Drives a {@link MessageSource}: hands each record to the handler and commits, per partition, the
- * offsets before the first record not done yet. A record that cannot be handled now is never
- * retried inside the delivery: its partition is paused, rewound to it, and resumed after a back-off,
- * so the consumer stays a live group member, its other partitions keep flowing, and shutdown never
- * waits for a retry loop.
+ * Drives a {@link MessageSource}: hands records to the handler and commits, per partition, the offset
+ * of the first record not done yet, so a commit never passes an unfinished record.
  *
- * Records of a partition are handled one at a time today; the offset tracker already commits only the
- * contiguous prefix of finished offsets, so a bounded window of records in flight per partition can be
- * added here without changing the commit rule.
+ * **Concurrency and order.** Partitions are consumed side by side (the source delivers them
+ * concurrently). Within a partition up to `maxInFlight` records are in hand at once: a delivery
+ * returns as soon as its record is started and a slot is free, so the client fetches on while
+ * earlier records wait for Temporal. Records with the same Kafka key are handled one after the other
+ * in offset order (the next waits for the previous one's outcome), so what one key's records cause
+ * (workflow starts, forwards to a sandbox topic) happens in the order they were written; records with
+ * different keys, or none, may complete in any order. Control records (`isBarrier`) are handled
+ * alone. Nothing orders the workflows' own execution: workers run them concurrently, as always.
+ *
+ * **Retries.** A record that cannot be handled now is never retried inside the delivery: its
+ * partition is paused, rewound to the lowest such record, and resumed after a back-off, so the
+ * consumer stays a live group member, its other partitions keep flowing, and shutdown never waits for
+ * a retry loop. Records after it that finished meanwhile are skipped when they come again; records
+ * still in hand are not handled twice.
  */
 export class ConsumerLoop {
   private readonly offsets = new OffsetTracker();
   private readonly backoffs = new Map<string, Backoff>();
+  private partitions = new Map<string, PartitionWork>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
+  private readonly maxInFlight: number;
   private stopping = false;
   private commitRunning: Promise<void> | undefined;
   private commitAgain = false;
   private commitTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ConsumerLoopOptions) {
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
     options.source.onStateChange(({ state }) => {
       // A rebalance or a restart: the group's committed offsets are the truth again, pauses are gone.
-      if (state === 'joining' || state === 'crashed') this.offsets.reset();
+      if (state === 'joining' || state === 'crashed') {
+        this.offsets.reset();
+        this.partitions = new Map();
+      }
     });
   }
 
@@ -70,24 +108,88 @@ export class ConsumerLoop {
     return [...this.backoffs.values()].filter((b) => b.timer !== undefined).length;
   }
 
+  /** Records in hand right now, over every partition. */
+  get handling(): number {
+    return this.inFlight.size;
+  }
+
   start(): Promise<void> {
     return this.options.source.start((record) => this.deliver(record));
   }
 
+  private work(ref: PartitionRef): PartitionWork {
+    const key = partitionKey(ref);
+    let work = this.partitions.get(key);
+    if (!work) {
+      work = { running: new Map(), finished: new Set(), keyTails: new Map(), waiting: [] };
+      this.partitions.set(key, work);
+    }
+    return work;
+  }
+
+  /**
+   * Takes a record from the source. Resolves once the partition has room for the next one: at once
+   * while fewer than `maxInFlight` records are in hand, else when one of them is done.
+   */
   private async deliver(record: ConsumedRecord): Promise<void> {
     if (this.stopping) return; // left uncommitted; delivered again after the restart
-    const handling = this.handle(record);
+    const work = this.work(record);
+    // Delivered again after a rewind: what finished stays finished, what is in hand keeps its handling
+    // (if that does not end done, it rewinds the partition to the record again).
+    if (work.finished.has(record.offset) || work.running.has(record.offset)) return;
+    // From now on the commit cannot pass this record until it is done.
+    this.offsets.begin(record, record.offset);
+    if (this.options.isBarrier?.(record)) {
+      await Promise.allSettled([...work.running.values()]);
+      await this.track(work, record, this.handle(work, record));
+      return;
+    }
+    const key = record.key === null ? undefined : record.key.toString('base64');
+    const previous = key === undefined ? undefined : work.keyTails.get(key);
+    const handling = (async (): Promise<boolean> => {
+      // Same key, in offset order: an earlier record of the key that must wait holds this one back.
+      if (previous && !(await previous.finished)) {
+        if (!this.stopping) {
+          this.retryLater(
+            record,
+            'key order',
+            new Error(`waits for offset ${previous.offset} of the same key`),
+          );
+        }
+        return false;
+      }
+      return this.handle(work, record);
+    })();
+    if (key !== undefined) work.keyTails.set(key, { offset: record.offset, finished: handling });
+    void this.track(work, record, handling).finally(() => {
+      if (key !== undefined && work.keyTails.get(key)?.finished === handling) work.keyTails.delete(key);
+    });
+    while (work.running.size >= this.maxInFlight && !this.stopping) {
+      await new Promise<void>((resolve) => work.waiting.push(resolve));
+    }
+  }
+
+  /** Counts `handling` as in hand until it settles, then frees its slot. */
+  private async track(
+    work: PartitionWork,
+    record: ConsumedRecord,
+    handling: Promise<unknown>,
+  ): Promise<void> {
+    work.running.set(record.offset, handling);
     this.inFlight.add(handling);
     try {
       await handling;
     } finally {
+      work.running.delete(record.offset);
       this.inFlight.delete(handling);
+      work.waiting.shift()?.();
     }
   }
 
-  private async handle(record: ConsumedRecord): Promise<void> {
+  /** Handles one record; resolves with whether it is done for good. */
+  private async handle(work: PartitionWork, record: ConsumedRecord): Promise<boolean> {
     const { logger } = this.options;
-    this.offsets.begin(record, record.offset);
+    if (this.stopping) return false;
     let outcome: Outcome;
     try {
       outcome = await this.options.handle(record, this.abort.signal);
@@ -98,33 +200,42 @@ export class ConsumerLoop {
         'cannot handle record; stopping the partition',
       );
       this.options.onFatal(error);
-      return;
+      return false;
     }
     switch (outcome.status) {
       case 'done':
+        work.finished.add(record.offset);
         this.offsets.finish(record, record.offset);
         this.clearBackoff(record);
         this.commitSoon();
-        return;
+        return true;
       case 'retry':
         this.retryLater(record, outcome.operation, outcome.error);
-        return;
+        return false;
       case 'stopped':
-        return;
+        return false;
     }
   }
 
-  /** Pauses the record's partition, rewound to it, and resumes it after the next back-off delay. */
+  /**
+   * Pauses the record's partition, rewound to it (or to an earlier record already waiting), and
+   * resumes it after the next back-off delay.
+   */
   private retryLater(record: ConsumedRecord, operation: string, error: Error): void {
     const key = partitionKey(record);
-    const backoff = this.backoffs.get(key) ?? { attempt: 0, timer: undefined };
-    backoff.attempt += 1;
+    const backoff = this.backoffs.get(key) ?? { attempt: 0, timer: undefined, rewoundTo: undefined };
+    const offset = BigInt(record.offset);
+    const ref: PartitionRef = { topic: record.topic, partition: record.partition };
+    // Several records in hand may fail for the same reason: one back-off, from the lowest of them.
+    if (backoff.timer !== undefined && backoff.rewoundTo !== undefined && backoff.rewoundTo <= offset) return;
+    if (backoff.timer === undefined) backoff.attempt += 1;
     const delayMs = backoffDelay(this.options.backoff, backoff.attempt, this.options.random);
     this.options.source.pause(record, record.offset);
+    backoff.rewoundTo = offset;
     if (backoff.timer) clearTimeout(backoff.timer);
-    const ref: PartitionRef = { topic: record.topic, partition: record.partition };
     backoff.timer = setTimeout(() => {
       backoff.timer = undefined;
+      backoff.rewoundTo = undefined;
       if (!this.stopping) this.options.source.resume(ref);
     }, delayMs);
     this.backoffs.set(key, backoff);
@@ -138,8 +249,7 @@ export class ConsumerLoop {
   private clearBackoff(ref: PartitionRef): void {
     const key = partitionKey(ref);
     const backoff = this.backoffs.get(key);
-    if (!backoff) return;
-    if (backoff.timer) clearTimeout(backoff.timer);
+    if (!backoff || backoff.timer !== undefined) return; // still waiting for an earlier record
     this.backoffs.delete(key);
     this.options.onBackoff?.({ topic: ref.topic, partition: ref.partition }, undefined);
   }
@@ -164,6 +274,12 @@ export class ConsumerLoop {
     if (positions.length === 0) return;
     try {
       await this.options.source.commit(positions);
+      // Below a committed position nothing is delivered again (but after a rebalance, which resets).
+      for (const position of positions) {
+        const work = this.partitions.get(partitionKey(position));
+        const next = BigInt(position.nextOffset);
+        for (const offset of work?.finished ?? []) if (BigInt(offset) < next) work?.finished.delete(offset);
+      }
     } catch (error) {
       // Lost partitions (a rebalance) or the brokers away: offer the positions again. An offset never
       // committed only means its record is delivered again, and its second handling finds it done.
@@ -183,7 +299,7 @@ export class ConsumerLoop {
   }
 
   /**
-   * Stops: no new record is handled, the one in hand is interrupted (it stays uncommitted), what was
+   * Stops: no new record is handled, those in hand are interrupted (they stay uncommitted), what was
    * done is committed, then the consumer leaves the group. Bounded: nothing here waits for a retry.
    */
   async stop(): Promise<void> {
@@ -191,6 +307,7 @@ export class ConsumerLoop {
     this.abort.abort();
     for (const backoff of this.backoffs.values()) if (backoff.timer) clearTimeout(backoff.timer);
     if (this.commitTimer) clearTimeout(this.commitTimer);
+    for (const work of this.partitions.values()) for (const wake of work.waiting.splice(0)) wake();
     await Promise.allSettled([...this.inFlight]);
     // The last commit is worth a moment, not a hang when the brokers are away (a lost commit is a redelivery).
     let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
-import { trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   extractRoutingKey,
+  type IngressDecidedRecord,
   type InstanceIdentity,
   instanceLabel,
   type Logger,
@@ -12,6 +13,9 @@ import {
   RoutingError,
   type RoutingSpanDecision,
   runWithRoutingKey,
+  TRAIL_RECORD_VERSION,
+  type TrailEmitter,
+  workflowIdOfEvent,
 } from '@sandbox-routing/shared';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { Outcome } from './consumer-loop';
@@ -23,6 +27,8 @@ import { BrokerError } from './kafka/seam';
 import type { IngressMetrics } from './metrics';
 import type { SandboxForwarder } from './sandbox-topics';
 import { WORKFLOW_FOR_EVENT_TYPE, workflowIdFor } from './workflows';
+
+const tracer = trace.getTracer('@sandbox-routing/ingress');
 
 /** Starts workflows; the app's one is a Temporal client with door routing and a deadline per call. */
 export interface WorkflowStarter {
@@ -59,6 +65,21 @@ export interface EventHandlerDeps {
   maxEventBytes: number;
   logger: Logger;
   metrics: IngressMetrics;
+  /** Where the `ingress.decided` trail record of each event goes (the results topic); none: not emitted. */
+  trail?: Pick<TrailEmitter, 'emit'>;
+}
+
+/** The trail's actions: what the ingress did with an event (control records are not events). */
+const TRAIL_ACTIONS: ReadonlySet<string> = new Set(['started', 'forwarded', 'duplicate', 'dead-lettered']);
+
+/** The id of the event in a record's value, when it is JSON with a string `id` (the trail's join key). */
+function eventIdIn(record: ConsumedRecord): string | null {
+  try {
+    const id: unknown = JSON.parse(record.value?.toString('utf8') ?? '')?.id;
+    return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What the ingress did with an event (the `action` label of `sandbox_routing_ingress_events_total`). */
@@ -100,11 +121,39 @@ export class EventHandler {
     this.instance = instanceLabel(deps.identity.sandboxName);
   }
 
-  async handle(record: ConsumedRecord, signal: AbortSignal): Promise<Outcome> {
+  /**
+   * Handles one record inside a `decide <topic>` span, a child of kafkajs's `process <topic>` span: with
+   * records in flight the delivery (and so that span) ends before the decision is made, so the decision
+   * and the `StartWorkflow` span go under a span that lasts until the record is done.
+   */
+  handle(record: ConsumedRecord, signal: AbortSignal): Promise<Outcome> {
+    return tracer.startActiveSpan(`decide ${record.topic}`, { kind: SpanKind.INTERNAL }, async (span) => {
+      try {
+        const outcome = await this.decide(record, signal);
+        if (outcome.status === 'retry') {
+          span.setAttributes({
+            [ROUTING_ATTRIBUTES.decision]: 'retry',
+            [ROUTING_ATTRIBUTES.reason]: `${outcome.operation}: ${outcome.error.message}`,
+          });
+        }
+        return outcome;
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private async decide(record: ConsumedRecord, signal: AbortSignal): Promise<Outcome> {
     if (isControlRecord(record)) return this.control(record);
     const { deps } = this;
     const headers = headerMap(record.headers);
     const routingKey = extractRoutingKey(headers)?.key;
+    if (routingKey !== undefined)
+      trace.getActiveSpan()?.setAttribute(ROUTING_ATTRIBUTES.routingKey, routingKey);
     if (routingKey === undefined && mentionsRoutingKey(headers)) {
       // Nobody can tell who owns it.
       return this.deadLetter(
@@ -230,7 +279,7 @@ export class EventHandler {
   private recorded(action: EventAction, record: ConsumedRecord, fields: Record<string, unknown>): Outcome {
     const owner = typeof fields.owner === 'string' ? fields.owner : 'unknown';
     this.deps.metrics.events.inc({ action, owner });
-    // The record's span (kafkajs's `process <topic>`, continuing the producer's trace) says the decision.
+    // The record's `decide <topic>` span (under kafkajs's `process <topic>`) says the decision.
     trace.getActiveSpan()?.setAttributes({
       [ROUTING_ATTRIBUTES.decision]: SPAN_DECISION[action],
       [ROUTING_ATTRIBUTES.owner]: owner,
@@ -238,6 +287,37 @@ export class EventHandler {
       ...(typeof fields.eventId === 'string' ? { [ROUTING_ATTRIBUTES.eventId]: fields.eventId } : {}),
     });
     this.deps.logger.info({ action, record: coordinatesOf(record), ...fields }, `event ${action}`);
+    if (this.deps.trail && TRAIL_ACTIONS.has(action)) this.emitDecision(action, record, fields);
     return done(action);
+  }
+
+  /**
+   * The `ingress.decided` trail record: what this instance did with the event, for the console and
+   * load tests (publish → decided). Never blocks or fails the event: the emitter only buffers.
+   */
+  private emitDecision(action: EventAction, record: ConsumedRecord, fields: Record<string, unknown>): void {
+    const string = (value: unknown) => (typeof value === 'string' ? value : null);
+    const eventId = string(fields.eventId) ?? eventIdIn(record);
+    this.deps.trail?.emit({
+      version: TRAIL_RECORD_VERSION,
+      kind: 'ingress.decided',
+      time: new Date().toISOString(),
+      eventId,
+      routingKey: string(fields.routingKey),
+      instance: this.instance,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      action: action as IngressDecidedRecord['action'],
+      owner: string(fields.owner),
+      // The owner's workflow, also for a forward: readers attach the decision to that workflow's trail.
+      workflowId: action === 'dead-lettered' || eventId === null ? null : workflowIdOfEvent(eventId),
+      detail:
+        action === 'forwarded'
+          ? string(fields.topic)
+          : action === 'dead-lettered'
+            ? string(fields.reason)
+            : null,
+    });
   }
 }

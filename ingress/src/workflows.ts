@@ -1,4 +1,4 @@
-import type { PipelineEvent } from '@sandbox-routing/shared';
+import { type PipelineEvent, workflowIdOfEvent } from '@sandbox-routing/shared';
 
 /** Which workflow handles which event type (the worker registers these workflow types). */
 export const WORKFLOW_FOR_EVENT_TYPE: Readonly<Record<string, string>> = {
@@ -6,10 +6,10 @@ export const WORKFLOW_FOR_EVENT_TYPE: Readonly<Record<string, string>> = {
 };
 
 /**
- * The workflow id of an event: derived from the event's id, so a redelivered message (a crash between
- * start and commit, a replay from offset 0) finds its workflow already started instead of starting a
- * second one.
+ * The workflow id of an event (`evt-<event id>`, the one rule in shared's `workflowIdOfEvent`): a
+ * redelivered message (a crash between start and commit, a replay from offset 0) finds its workflow
+ * already started instead of starting a second one.
  */
 export function workflowIdFor(event: PipelineEvent): string {
-  return `evt-${event.id}`;
+  return workflowIdOfEvent(event.id);
 }

@@ -3,6 +3,8 @@ import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
 import { type ConsoleFlags, runConsoleCommand } from './console';
+import { PRODUCER_INSTRUMENT_ENTRY } from './instrument-entry';
+import { loadCommand } from './load/command';
 import {
   collectHeader,
   type MessageHeaders,
@@ -31,8 +33,7 @@ import {
   UsageError,
 } from './publish';
 
-/** The producer's `--require` entry, as its start commands name it. */
-export const PRODUCER_INSTRUMENT_ENTRY = './producer/dist/instrument.js';
+export { PRODUCER_INSTRUMENT_ENTRY } from './instrument-entry';
 
 /** Exit codes: sysexits-style 78 for configuration, 2 for command-line usage, 128+n for signals. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, config: 78, sigint: 130, sigterm: 143 } as const;
@@ -261,6 +262,14 @@ export function buildProgram(onExitCode: (code: number) => void): Command {
         }),
       ),
     );
+
+  program.addCommand(
+    loadCommand(onExitCode, {
+      printError,
+      writeStdout,
+      progress: { write: (text) => process.stderr.write(text), tty: Boolean(process.stderr.isTTY) },
+    }),
+  );
 
   return program;
 }

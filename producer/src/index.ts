@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export * from './config';
+export * as load from './load';
 export * from './log';
 export * from './options';
 export * from './payload';

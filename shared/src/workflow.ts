@@ -4,4 +4,5 @@
  */
 export { ownerOfTaskQueue, sharedQueueOf } from './routes/ownership';
 export { BASELINE_LABEL, ownerLabel } from './routes/types';
+export { routingKeyFromTemporalHeaders } from './routing-key/temporal';
 export { currentRoutingKey, interceptors } from './temporal/workflow-interceptors';

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import {
   type HttpConfig,
   httpSchema,
@@ -36,6 +38,11 @@ export interface WorkerSettings {
    * allows itself {@link SHUTDOWN_CLEANUP_MARGIN_MS} more to close connections, then exits.
    */
   shutdownGraceMs: number;
+  /**
+   * A workflow bundle built ahead of time (`build-workflow-bundle.js`; the image has one), loaded
+   * instead of bundling the workflow code at start. Empty: bundle at start (the dev path).
+   */
+  workflowBundle: string;
 }
 
 /** The worker's configuration: shared parts plus {@link WorkerSettings}. */
@@ -92,6 +99,19 @@ export const workerSchema: Schema<WorkerConfig> = {
       format: 'positive-ms',
       default: 30_000,
       env: 'WORKER_SHUTDOWN_GRACE_MS',
+    },
+    workflowBundle: {
+      doc:
+        'Path of a prebuilt workflow bundle (node worker/dist/build-workflow-bundle.js; the image sets it), ' +
+        'relative to the working directory; empty: bundle the workflow code at start.',
+      format: (value: unknown) => {
+        if (typeof value !== 'string') throw new Error('must be a file path');
+        if (value !== '' && !existsSync(path.resolve(value))) {
+          throw new Error(`no file at ${path.resolve(value)} (build it, or leave the setting empty)`);
+        }
+      },
+      default: '',
+      env: 'WORKER_WORKFLOW_BUNDLE',
     },
   },
   kafka: { brokers, clientId },

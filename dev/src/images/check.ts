@@ -6,9 +6,10 @@
  * - every workspace of an image resolves each of its dependencies to the same copy as in the tested
  *   checkout, and every runtime file of the deployed workspaces is there;
  * - every command of an image answers `--help` (a program the list in images.ts lacks fails the check);
- * - against the local stack: the ingress, a baseline worker and a sandbox's worker reach /readyz, the
- *   producer publishes, an event without a key runs on the baseline and a keyed one on the sandbox, and
- *   the worker image's teardown command lists (and terminates) a workflow left on the sandbox's queue.
+ * - against the local stack: the ingress, a baseline worker and a sandbox's worker (both from the
+ *   workflow bundle built in the image) reach /readyz, the producer publishes, an event without a key
+ *   runs on the baseline and a keyed one on the sandbox, and the worker image's teardown command lists
+ *   (and terminates) a workflow left on the sandbox's queue.
  *
  * It prints each image's size. Every process it starts is stopped by its PID; every step has a deadline.
  * Env: IMAGE_CHECK_DOCKERFILE (another Dockerfile, e.g. an older one), IMAGE_CHECK_KEEP=1 (keep the
@@ -16,10 +17,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { workflowIdOfEvent } from '@sandbox-routing/shared';
 import { pollUntil, runProcess, stackEnv } from '@sandbox-routing/testkit';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Launcher } from '../pipeline/launcher';
@@ -198,16 +200,23 @@ describe('container images, assembled from the Dockerfile without a container en
       await pipeline?.deleteSandbox(SANDBOX.name);
     });
 
-    it('the ingress, a baseline worker and the sandbox worker reach /readyz', {
+    it('the ingress, a baseline worker and the sandbox worker reach /readyz, the workers from the prebuilt bundle', {
       timeout: 180_000,
     }, async () => {
       // Each start waits for /readyz (and fails early if the process exits).
-      const [, , sandbox] = await Promise.all([
+      const [, baseline, sandbox] = await Promise.all([
         pipeline.startIngress(),
         pipeline.startWorker(),
         pipeline.startWorker(SANDBOX.name),
       ]);
       sandboxWorker = sandbox;
+      // The image's worker loads the workflow bundle built in the image instead of bundling at start.
+      for (const worker of [baseline, sandbox]) {
+        assert.match(
+          readFileSync(worker.logFile, 'utf8'),
+          /"workflowCode":"prebuilt bundle worker\/dist\/bundle\/workflows\.js"/,
+        );
+      }
     });
 
     it('producer publish sends; the event without a key runs on the baseline, the keyed one on the sandbox', {
@@ -237,7 +246,7 @@ describe('container images, assembled from the Dockerfile without a container en
       // The sandbox's worker goes away; an event for it then waits on the sandbox's queue.
       await pipeline.stopService(sandboxWorker);
       const left = await pipeline.publish({ idPrefix: `img-left-${id}`, routingKey: SANDBOX.key });
-      const workflowId = `evt-${left.events[0]?.id}`;
+      const workflowId = workflowIdOfEvent(left.events[0]?.id as string);
       await pollUntil(
         async () => {
           try {

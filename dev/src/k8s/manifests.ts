@@ -264,7 +264,14 @@ export const TEMPLATE_VAR = /@\{([a-zA-Z][a-zA-Z0-9_.-]*)\}/g;
 /** Anything that looks like a placeholder, to catch ones the CLI would not expand. */
 const ANY_PLACEHOLDER = /@\{[^}]*\}/g;
 
-export type SignadotKind = 'sandbox' | 'routegroup';
+export type SignadotKind = 'sandbox' | 'routegroup' | 'jobrunnergroup' | 'job';
+
+/** The folder each kind of spec lives in; anything else under k8s/signadot is a sandbox spec. */
+const KIND_FOLDERS: Readonly<Record<string, SignadotKind>> = {
+  routegroups: 'routegroup',
+  jobrunnergroups: 'jobrunnergroup',
+  jobs: 'job',
+};
 
 export interface SignadotFile {
   /** Relative to the repo root. */
@@ -286,7 +293,7 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-/** Every Signadot spec under k8s/signadot (RouteGroups live in routegroups/, the rest are sandboxes). */
+/** Every Signadot spec under k8s/signadot (by folder: routegroups/, jobrunnergroups/, jobs/; the rest are sandboxes). */
 export function signadotFiles(): SignadotFile[] {
   return yamlFiles(SIGNADOT_DIR)
     .sort()
@@ -298,7 +305,8 @@ export function signadotFiles(): SignadotFile[] {
       const badPlaceholders = [...text.matchAll(ANY_PLACEHOLDER)]
         .map((m) => m[0])
         .filter((p) => !valid.has(p));
-      const kind: SignadotKind = rel.split(path.sep).includes('routegroups') ? 'routegroup' : 'sandbox';
+      const folder = rel.split(path.sep).find((part) => KIND_FOLDERS[part] !== undefined);
+      const kind: SignadotKind = folder ? (KIND_FOLDERS[folder] as SignadotKind) : 'sandbox';
       return { file: rel, kind, text, vars, badPlaceholders };
     });
 }
@@ -311,6 +319,10 @@ export function sampleValue(name: string): string {
   if (name.endsWith('-image'))
     return `registry.example.com/sandbox-routing/${name.slice(0, -'-image'.length)}:0123456`;
   if (name === 'image') return 'registry.example.com/sandbox-routing/service:0123456';
+  if (name === 'sandbox') return 'worker-orders-v2';
+  if (name === 'rate') return '20';
+  if (name === 'duration') return '60s';
+  if (name === 'p99') return '2s';
   return 'x1';
 }
 
@@ -353,6 +365,30 @@ export interface SandboxSpec {
       };
     }[];
     defaultRouteGroup?: { endpoints?: { name: string; target: string }[] };
+  };
+}
+
+export interface JobRunnerGroupSpec {
+  name: string;
+  spec: {
+    cluster: string;
+    namespace?: string;
+    image?: string;
+    podTemplate?: {
+      spec: {
+        containers: { name: string; image?: string; env?: { name: string; value?: string }[] }[];
+      };
+    };
+  };
+}
+
+export interface JobSpec {
+  spec: {
+    runnerGroup: string;
+    script?: string;
+    command?: string[];
+    routingContext?: { sandbox?: string; routegroup?: string };
+    uploadArtifact?: { path: string; meta?: Record<string, string> }[];
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { instanceLabel } from '@sandbox-routing/shared';
+import { instanceLabel, workflowIdOfEvent } from '@sandbox-routing/shared';
 import { freePort, type ProcessRun, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -379,6 +379,10 @@ export class Pipeline {
   /** The sum of a metric's samples whose labels include `labels` (e.g. `action="forwarded"`), from /metrics. */
   async metric(service: ServiceProcess, name: string, labels = ''): Promise<number> {
     const text = await (await fetch(`${service.httpUrl}/metrics`)).text();
+    // A metric the service does not declare (renamed, misspelt) fails at once instead of reading 0
+    // until a poll's deadline.
+    if (!text.includes(`# TYPE ${name} `))
+      throw new Error(`${service.httpUrl}/metrics has no metric ${name}`);
     return text
       .split('\n')
       .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
@@ -395,7 +399,7 @@ export class Pipeline {
 
   /** Waits for the workflow of an event and reads where everything ran. */
   async outcome(eventId: string, timeoutMs = 60_000): Promise<EventOutcome> {
-    const workflowId = `evt-${eventId}`;
+    const workflowId = workflowIdOfEvent(eventId);
     const handle = this.temporal().workflow.getHandle(workflowId);
     // The ingress may not have started it yet: poll until it exists, then until it has closed.
     const description = await pollUntil(

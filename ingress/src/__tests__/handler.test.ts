@@ -4,8 +4,10 @@ import {
   BASELINE_OWNER,
   currentRoutingKey,
   type OwnershipDecision,
+  parseTrailRecord,
   RouteserverUnavailableError,
   RouteTableNotSyncedError,
+  type TrailRecord,
 } from '@sandbox-routing/shared';
 import { ServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Outcome } from '../consumer-loop';
@@ -37,7 +39,11 @@ interface Setup {
 }
 
 function setup(
-  options: { sandboxName?: string; decide?: (key: string | undefined) => Promise<OwnershipDecision> } = {},
+  options: {
+    sandboxName?: string;
+    decide?: (key: string | undefined) => Promise<OwnershipDecision>;
+    trail?: TrailRecord[];
+  } = {},
 ): Setup {
   const sink = new FakeSink();
   const admin = new FakeAdmin();
@@ -70,6 +76,9 @@ function setup(
     maxEventBytes: 1024,
     logger: silentLogger,
     metrics: testMetrics(),
+    ...(options.trail
+      ? { trail: { emit: (record: TrailRecord) => options.trail?.push(record) !== undefined } }
+      : {}),
   });
   return { handler, sink, admin, starter, routeserverAsks, sandboxes };
 }
@@ -339,5 +348,47 @@ describe('EventHandler: fences of a sandbox teardown', () => {
       metrics: testMetrics(),
     });
     assert.equal((await away.handle(marker(), live())).status, 'retry');
+  });
+});
+
+describe('EventHandler: the ingress.decided trail record', () => {
+  it('says what it did with each event, naming the owner and its workflow, also for a forward', async () => {
+    const trail: TrailRecord[] = [];
+    const { handler, starter } = setup({ trail });
+    await handler.handle(consumed({ eventId: 'd-1', partition: 1, offset: '7' }), live());
+    await handler.handle(
+      consumed({ eventId: 'd-2', headers: headers(['baggage', `sd-routing-key=${SANDBOX_KEY}`]) }),
+      live(),
+    );
+    starter.next.push(async () => {
+      throw new WorkflowExecutionAlreadyStartedError('started', 'evt-d-1', 'processOrder');
+    });
+    await handler.handle(consumed({ eventId: 'd-1' }), live());
+    await handler.handle(consumed({ value: Buffer.from('not json') }), live());
+    assert.deepEqual(
+      trail.map((r) =>
+        r.kind === 'ingress.decided'
+          ? [r.action, r.eventId, r.owner, r.workflowId, r.detail, r.instance]
+          : ['not a decision'],
+      ),
+      [
+        ['started', 'd-1', 'baseline', 'evt-d-1', null, 'baseline'],
+        ['forwarded', 'd-2', 'pr-42', 'evt-d-2', 'events.sandbox.pr-42', 'baseline'],
+        ['duplicate', 'd-1', 'baseline', 'evt-d-1', null, 'baseline'],
+        ['dead-lettered', null, null, null, 'not-json', 'baseline'],
+      ],
+    );
+    const first = trail[0];
+    assert.ok(first?.kind === 'ingress.decided');
+    assert.deepEqual(
+      [first.topic, first.partition, first.offset, first.routingKey],
+      ['events', 1, '7', null],
+    );
+    assert.equal(trail[1]?.routingKey, SANDBOX_KEY);
+    assert.deepEqual(
+      trail.map((r) => parseTrailRecord(JSON.stringify(r)).ok),
+      [true, true, true, true],
+      'every record is valid against the trail schema',
+    );
   });
 });

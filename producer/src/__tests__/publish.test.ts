@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import {
   contextWithRoutingKey,
@@ -7,7 +7,6 @@ import {
   parseEvent,
   routingKeyFromContext,
 } from '@sandbox-routing/shared';
-import { startTelemetry, type Telemetry } from '@sandbox-routing/shared/telemetry';
 import type { Message } from 'kafkajs';
 import { payloadFromTemplate, sampleOrder } from '../payload';
 import {
@@ -23,6 +22,7 @@ import {
   toMessages,
   UsageError,
 } from '../publish';
+import { useTelemetry } from './telemetry';
 
 /** The CLI's logger (shared's pino logger), with its lines captured instead of written to stderr. */
 function captureLog(lines: string[]) {
@@ -153,17 +153,8 @@ describe('toMessages', () => {
 });
 
 describe('publishEvents', () => {
-  let telemetry: Telemetry;
-  before(() => {
-    // The real context manager and propagators, as in the CLI: context.with needs a context manager.
-    telemetry = startTelemetry({
-      serviceName: 'producer-test',
-      logLevel: 'silent',
-      tracesExporter: 'none',
-      otlpEndpoint: '',
-    });
-  });
-  after(() => telemetry.shutdown());
+  // The real context manager and propagators, as in the CLI: context.with needs a context manager.
+  useTelemetry();
 
   it('sends unpaced in batches of at most MAX_BATCH, in the routing key context, in order', async () => {
     const events = buildEvents({ count: MAX_BATCH * 2 + 7, idPrefix: 'b', payload: sampleOrder });

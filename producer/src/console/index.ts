@@ -11,6 +11,7 @@ import {
 import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import { PRODUCER_INSTRUMENT_ENTRY } from '../instrument-entry';
 import { connectSender, type EventSender } from '../publish';
 import { type ConsoleConfig, loadConsoleConfig } from './config';
 import { OwnerDirectory } from './owners';
@@ -145,7 +146,7 @@ export async function runConsoleCommand(
   if (flags.host !== undefined) config.console.host = flags.host;
   if (flags.port !== undefined) config.console.port = flags.port;
   // Started by the --require entry; without it, here, before kafkajs is loaded.
-  const telemetry = serviceTelemetry({ serviceName: 'producer' }, './producer/dist/instrument.js');
+  const telemetry = serviceTelemetry({ serviceName: 'producer' }, PRODUCER_INSTRUMENT_ENTRY);
   let running: RunningConsole;
   try {
     running = await startConsole(config);

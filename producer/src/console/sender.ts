@@ -1,4 +1,4 @@
-import { type PipelineEvent, runWithRoutingKey } from '@sandbox-routing/shared';
+import { type PipelineEvent, runWithRoutingKey, workflowIdOfEvent } from '@sandbox-routing/shared';
 import type { Client } from '@temporalio/client';
 import { type EventSender, type MessagePlacement, publishEvents } from '../publish';
 
@@ -20,14 +20,6 @@ export interface ConsoleDispatcher {
   close(): Promise<void>;
 }
 
-/**
- * The workflow id of an event: the ingress derives it the same way (`evt-<event id>`), so an event
- * sent both ways still runs once.
- */
-export function workflowIdOf(eventId: string): string {
-  return `evt-${eventId}`;
-}
-
 /** The real dispatcher: the producer's Kafka sender, and a Temporal client. */
 export function createDispatcher(options: {
   sender: EventSender;
@@ -45,14 +37,14 @@ export function createDispatcher(options: {
     });
     return result.events.map((sent) => ({
       eventId: sent.id,
-      workflowId: workflowIdOf(sent.id),
+      workflowId: workflowIdOfEvent(sent.id),
       placement: { partition: sent.partition, offset: sent.offset },
     }));
   };
   const viaTemporal = (events: readonly PipelineEvent[], routingKey: string | null) =>
     Promise.all(
       events.map(async (event) => {
-        const workflowId = workflowIdOf(event.id);
+        const workflowId = workflowIdOfEvent(event.id);
         const start = () =>
           options.temporal.workflow.start(options.workflowType, {
             // The shared queue, as any client that does not route would: the baseline worker

@@ -7,3 +7,4 @@ export {
   type PipelineEvent,
   parseEvent,
 } from './event';
+export { eventIdOfWorkflow, workflowIdOfEvent } from './workflow-id';

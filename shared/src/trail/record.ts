@@ -2,7 +2,7 @@
  * Trail records: what the system says about each event as it moves through it, published to the
  * results topic (`events.results` by default) so that tools can watch and count without polling
  * Temporal. The worker emits the `workflow.*` and `activity.*` records (see `trailWorkerOptions`);
- * `ingress.decided` is reserved for the ingress (its decision per event, see the kind's doc).
+ * the ingress emits `ingress.decided` (its decision per event, see the kind's doc).
  *
  * Pure declarations: safe inside Temporal's workflow sandbox. The JSON schema readers validate
  * against is `trail-record.schema.json` next to this file; both change together.
@@ -52,8 +52,9 @@ interface RecordBase {
 }
 
 /**
- * Reserved for the ingress: the decision it took for one Kafka record. No ingress emits it yet; the
- * worker's `workflow.started` carries the deciding instance meanwhile (`ingestedBy`, from the memo).
+ * The ingress's decision for one Kafka record that holds an event (started, forwarded to a sandbox's
+ * topic, found started already, dead-lettered), emitted by the ingress when it is done with the record.
+ * The worker's `workflow.started` also names the deciding instance (`ingestedBy`, from the memo).
  */
 export interface IngressDecidedRecord extends RecordBase {
   kind: 'ingress.decided';

@@ -24,6 +24,7 @@ describe('worker configuration', () => {
       activityMismatchPolicy: 'log',
       recordSearchAttributes: true,
       shutdownGraceMs: 30_000,
+      workflowBundle: '',
     });
   });
 
@@ -38,6 +39,7 @@ describe('worker configuration', () => {
         WORKER_ACTIVITY_MISMATCH_POLICY: 'retry',
         WORKER_SHUTDOWN_GRACE_MS: '5000',
         WORKER_RECORD_SEARCH_ATTRIBUTES: 'false',
+        WORKER_WORKFLOW_BUNDLE: 'package.json',
       },
     });
     assert.deepEqual(config.worker, {
@@ -45,6 +47,7 @@ describe('worker configuration', () => {
       activityMismatchPolicy: 'retry',
       recordSearchAttributes: false,
       shutdownGraceMs: 5000,
+      workflowBundle: 'package.json',
     });
   });
 
@@ -57,6 +60,10 @@ describe('worker configuration', () => {
     rejects({ WORKER_SHUTDOWN_GRACE_MS: '0' }, /worker\.shutdownGraceMs \(env WORKER_SHUTDOWN_GRACE_MS\)/);
     rejects({ WORKER_SHUTDOWN_GRACE_MS: 'soon' }, /worker\.shutdownGraceMs/);
     rejects({ WORKER_RECORD_SEARCH_ATTRIBUTES: 'yes' }, /worker\.recordSearchAttributes/);
+    rejects(
+      { WORKER_WORKFLOW_BUNDLE: 'no/such/bundle.js' },
+      /worker\.workflowBundle \(env WORKER_WORKFLOW_BUNDLE\).*no file at .*no\/such\/bundle\.js/,
+    );
   });
 
   it('is documented in the README configuration table', () => {

@@ -6,6 +6,7 @@ import { freePort, pollUntil, runProcess } from '@sandbox-routing/testkit';
 
 const WORKER_MAIN = path.resolve(__dirname, '../main.js');
 const TEARDOWN_MAIN = path.resolve(__dirname, '../teardown.js');
+const BUILD_BUNDLE_MAIN = path.resolve(__dirname, '../build-workflow-bundle.js');
 
 /**
  * Only what the child needs: no CONFIG_FILE or settings leaking in from the developer's shell, and
@@ -139,6 +140,15 @@ export function runTeardown(
 ): Promise<CommandResult> {
   return runProcess(process.execPath, [TEARDOWN_MAIN, ...args], {
     env: childEnv(env),
+    inheritEnv: false,
+    timeoutMs,
+  });
+}
+
+/** Runs `node worker/dist/build-workflow-bundle.js <output>`, as the Dockerfile does. */
+export function buildBundle(output: string, timeoutMs = 120_000): Promise<CommandResult> {
+  return runProcess(process.execPath, [BUILD_BUNDLE_MAIN, output], {
+    env: childEnv({}),
     inheritEnv: false,
     timeoutMs,
   });

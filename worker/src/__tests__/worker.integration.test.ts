@@ -1,10 +1,14 @@
 /**
  * The compiled worker against the real local stack: a baseline and a sandboxed worker process (the
- * sandbox runs the `v2` variant), workflows started with and without door routing, metrics, sandbox
- * teardown with the CLI, and a clean SIGTERM shutdown.
+ * sandbox runs the `v2` variant, from a prebuilt workflow bundle as the image does, with the trail
+ * off), workflows started with and without door routing, metrics, sandbox teardown with the CLI, and a
+ * clean SIGTERM shutdown.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   createEvent,
@@ -28,7 +32,7 @@ import {
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { ApprovalReceipt, ApprovalResult, OrderResult } from '../order';
 import type { TeardownReport } from '../sandbox-teardown';
-import { runTeardown, WorkerProcess } from './worker-process';
+import { buildBundle, runTeardown, WorkerProcess } from './worker-process';
 
 const env = stackEnv();
 const SHARED_QUEUE = `worker-it-${randomUUID().slice(0, 8)}`;
@@ -97,14 +101,25 @@ describe('worker processes: baseline and sandbox (v2)', () => {
   let doorRoutes: RouteTable;
   /** processOrder runs, replayed at the end. */
   const recorded: string[] = [];
+  const bundleDir = mkdtempSync(path.join(tmpdir(), 'workflow-bundle-'));
 
   before(async () => {
     // Quiet replay workers (webpack stats at INFO otherwise fill the test output).
     Runtime.install({ logger: new DefaultLogger('WARN') });
     await standIn('PUT', `/admin/sandboxes/${SANDBOX}`, { routingKey: KEY, forks: [WORKER_BASELINE] });
+    // The fork starts as the image's worker does: from the bundle built ahead of time.
+    const bundle = path.join(bundleDir, 'workflows.js');
+    const built = await buildBundle(bundle);
+    assert.equal(built.code, 0, built.stderr);
     [baseline, sandbox] = await Promise.all([
       WorkerProcess.start(workerEnv),
-      WorkerProcess.start({ ...workerEnv, SIGNADOT_SANDBOX_NAME: SANDBOX, WORKER_VARIANT: 'v2' }),
+      WorkerProcess.start({
+        ...workerEnv,
+        SIGNADOT_SANDBOX_NAME: SANDBOX,
+        WORKER_VARIANT: 'v2',
+        WORKER_WORKFLOW_BUNDLE: bundle,
+        TRAIL_ENABLED: 'false',
+      }),
     ]);
     await Promise.all([baseline.waitReady(READY_TIMEOUT_MS), sandbox.waitReady(READY_TIMEOUT_MS)]);
     doorRoutes = startRouteTable(
@@ -140,6 +155,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     await doorRoutes?.stop();
     await connection?.close();
     await standIn('DELETE', `/admin/sandboxes/${SANDBOX}`);
+    rmSync(bundleDir, { recursive: true, force: true });
   });
 
   /** Starts `processOrder` as the ingress does (id `evt-<event id>`, args `[event]`) and awaits it. */
@@ -424,6 +440,15 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     );
     for await (const replay of replays)
       assert.equal(replay.error, undefined, `${replay.workflowId}: ${replay.error}`);
+  });
+
+  it('the fork ran everything from the prebuilt bundle (its interceptors inside, no warning about them or the trail sink)', () => {
+    assert.match(String(sandbox.logs('worker started')[0]?.workflowCode), /^prebuilt bundle /);
+    assert.equal(baseline.logs('worker started')[0]?.workflowCode, 'bundled at start');
+    const warnings = sandbox.logLines.filter((line) =>
+      /Ignoring WorkerOptions|unregistered external sink/.test(line),
+    );
+    assert.deepEqual(warnings, []);
   });
 
   it('SIGTERM: each worker drains and exits 0 within the grace period', async () => {

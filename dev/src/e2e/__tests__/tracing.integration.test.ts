@@ -99,20 +99,27 @@ describe('tracing: one trace per event, from the producer to the last activity',
 
     const [send] = withOperation(spans, `send ${pipeline.topic}`);
     const [consume] = withOperation(spans, `process ${pipeline.topic}`);
+    const [decide] = withOperation(spans, `decide ${pipeline.topic}`);
     const [start] = withOperation(spans, 'StartWorkflow:processOrder');
     const [run] = withOperation(spans, 'RunWorkflow:processOrder');
-    assert.ok(send && consume && start && run, `spans: ${spans.map((s) => s.operation).join(', ')}`);
+    assert.ok(
+      send && consume && decide && start && run,
+      `spans: ${spans.map((s) => s.operation).join(', ')}`,
+    );
     assert.equal(send.service, 'producer');
     assert.equal(consume.service, 'ingress');
+    assert.equal(decide.service, 'ingress');
     assert.equal(start.service, 'ingress');
     assert.equal(run.service, 'worker');
 
-    // Parent links: producer → ingress consume → start → run → each activity's schedule → execution.
+    // Parent links: producer → ingress consume → decide → start → run → each activity's schedule →
+    // execution. The decide span outlives the delivery (records are handled in flight).
     assert.equal(consume.parentSpanId, send.spanId);
+    assert.equal(decide.parentSpanId, consume.spanId);
     assert.equal(
       start.parentSpanId,
-      consume.spanId,
-      'the ingress starts the workflow while it handles the record',
+      decide.spanId,
+      'the ingress starts the workflow while it decides the record',
     );
     assert.equal(run.parentSpanId, start.spanId);
     for (const activity of ACTIVITIES) {
@@ -129,6 +136,7 @@ describe('tracing: one trace per event, from the producer to the last activity',
     for (const span of [
       send,
       consume,
+      decide,
       start,
       run,
       ...spans.filter((s) => s.operation.startsWith('RunActivity:')),
@@ -139,9 +147,9 @@ describe('tracing: one trace per event, from the producer to the last activity',
         `${span.service} ${span.operation} has the routing key`,
       );
     // The ingress owns the event (no fork of the ingress) and door-routes its workflow to the sandbox.
-    assert.equal(consume.attributes[ROUTING_ATTRIBUTES.decision], 'owned');
-    assert.equal(consume.attributes[ROUTING_ATTRIBUTES.owner], BASELINE_LABEL);
-    assert.equal(consume.attributes[ROUTING_ATTRIBUTES.eventId], event.id);
+    assert.equal(decide.attributes[ROUTING_ATTRIBUTES.decision], 'owned');
+    assert.equal(decide.attributes[ROUTING_ATTRIBUTES.owner], BASELINE_LABEL);
+    assert.equal(decide.attributes[ROUTING_ATTRIBUTES.eventId], event.id);
     assert.equal(start.attributes[ROUTING_ATTRIBUTES.decision], 'door-routed');
     assert.equal(start.attributes[ROUTING_ATTRIBUTES.owner], sandbox.name);
     assert.equal(run.attributes[ROUTING_ATTRIBUTES.decision], 'placed');
@@ -180,23 +188,33 @@ describe('tracing: one trace per event, from the producer to the last activity',
     const spans = await awaitTrace(jaeger, event.traceId, workerDone);
     const [send] = withOperation(spans, `send ${pipeline.topic}`);
     const [forward] = withOperation(spans, `process ${pipeline.topic}`);
+    const [forwardDecision] = withOperation(spans, `decide ${pipeline.topic}`);
     const [secondHop] = withOperation(spans, `process ${pipeline.sandboxTopic(forked.name)}`);
+    const [secondDecision] = withOperation(spans, `decide ${pipeline.sandboxTopic(forked.name)}`);
     const [start] = withOperation(spans, 'StartWorkflow:processOrder');
     const [run] = withOperation(spans, 'RunWorkflow:processOrder');
-    assert.ok(send && forward && secondHop && start && run, spans.map((s) => s.operation).join(', '));
+    assert.ok(
+      send && forward && forwardDecision && secondHop && secondDecision && start && run,
+      spans.map((s) => s.operation).join(', '),
+    );
+    assert.equal(forwardDecision.parentSpanId, forward.spanId);
     assert.deepEqual(
-      [forward.attributes[ROUTING_ATTRIBUTES.decision], forward.attributes[ROUTING_ATTRIBUTES.owner]],
+      [
+        forwardDecision.attributes[ROUTING_ATTRIBUTES.decision],
+        forwardDecision.attributes[ROUTING_ATTRIBUTES.owner],
+      ],
       ['forwarded', forked.name],
     );
     // The forward copies the record byte for byte, traceparent included: the fork's ingress continues
     // from the producer's span, in the same trace.
     assert.equal(forward.parentSpanId, send.spanId);
     assert.equal(secondHop.parentSpanId, send.spanId);
+    assert.equal(secondDecision.parentSpanId, secondHop.spanId);
     assert.deepEqual(
-      [secondHop.attributes[ROUTING_ATTRIBUTES.decision], secondHop.attributes[KEY]],
+      [secondDecision.attributes[ROUTING_ATTRIBUTES.decision], secondDecision.attributes[KEY]],
       ['owned', forked.key],
     );
-    assert.equal(start.parentSpanId, secondHop.spanId, "the fork's ingress starts the workflow");
+    assert.equal(start.parentSpanId, secondDecision.spanId, "the fork's ingress starts the workflow");
     assert.equal(run.attributes[ROUTING_ATTRIBUTES.instance], forked.name);
   });
 

@@ -1,0 +1,22 @@
+/**
+ * `producer load`: load tests per owner (baseline, sandbox, routing key) that learn each event's
+ * outcome from the trail records the workers publish. `command.ts` is the CLI on top of `runLoad`.
+ */
+export { reportHtml } from './chart';
+export { LOAD_EXIT, type LoadFlags, parseLoadArgs } from './command';
+export { type LoadCommandConfig, loadCommandSchema, loadLoadCommandConfig } from './config';
+export { decodeLatencies, LatencyRecorder, type LatencySummary } from './latency';
+export { parseDurationMs, parseRampStage } from './options';
+export { type LoadOwner, type OwnerRequest, OwnerResolutionError, resolveOwners } from './owners';
+export {
+  formatReport,
+  LOAD_REPORT_VERSION,
+  type LoadReport,
+  type LoadTotals,
+  type OwnerReport,
+  type TimelineBucket,
+} from './report';
+export { type LoadProgress, type LoadRunOptions, runLoad } from './run';
+export { MAX_EVENTS_PER_OWNER, RateSchedule, type RateStage } from './schedule';
+export { type ChartOptions, type ChartSeries, escapeXml, lineChart, PALETTE } from './svg-chart';
+export { evaluateThresholds, parseThreshold, type Threshold, type ThresholdResult } from './thresholds';
