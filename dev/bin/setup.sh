@@ -82,7 +82,9 @@ apt_install chromium chromium "the console's browser tests"
 
 # Kafka jars, the Temporal CLI (built with go install unless a `temporal` is on PATH) and Jaeger.
 npx tsc -b dev
-in_background stack-tools node dev/dist/stack/cli.js install
+in_background kafka-jars node dev/dist/stack/cli.js install kafka
+in_background temporal-cli node dev/dist/stack/cli.js install temporal
+in_background jaeger node dev/dist/stack/cli.js install jaeger # skipped with STACK_TRACING=off
 
 # Foreign Temporal clients: how services in other languages start workflows (no project code in them).
 # Each is (re)built when its pinned dependencies change; a stamp records what was built.
