@@ -21,6 +21,42 @@ need go "Go 1.26 or newer, for the Temporal CLI and the Go foreign client"
 node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 19) ? 0 : 1)' ||
   { say "Node 20.19+ required (require(esm)), found $(node -v)"; exit 1; }
 
+# On a fresh machine most of the time is Go builds (CPU) and downloads (network): the Go builds run in
+# the background, each logging to .tools/logs/<name>.log, while the downloads go on in the foreground.
+# Each build is skipped (in a second) when its stamp says it is up to date.
+mkdir -p .tools/logs
+declare -A jobs=()
+in_background() { # <name> <command...>
+  local name="$1"
+  shift
+  # A session of its own (setsid execs in place, so $! is its PID), so that a failed or interrupted
+  # setup stops the whole build (go and its compilers) by process group, not just the shell above it.
+  setsid "$@" >".tools/logs/$name.log" 2>&1 &
+  jobs[$name]=$!
+}
+stop_background() {
+  local pid
+  for pid in "${jobs[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+}
+trap stop_background EXIT
+wait_for_background() {
+  local failed=0 name
+  for name in "${!jobs[@]}"; do
+    if wait "${jobs[$name]}"; then
+      tail -n 2 ".tools/logs/$name.log" | sed "s/^/[setup] $name: /"
+    else
+      say "$name failed; the end of .tools/logs/$name.log:"
+      tail -n 30 ".tools/logs/$name.log" >&2
+      failed=1
+    fi
+  done
+  return "$failed"
+}
+
+# The offline k8s manifest validator and the foreign Go client need only Go: start them first.
+in_background k8s-validator bash dev/bin/setup-k8s-tools.sh
+in_background go-client bash dev/bin/setup-go-client.sh
+
 # npm packages: reinstall when the lockfile is newer than the installed tree.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (npm ci)"
@@ -46,8 +82,9 @@ apt_install chromium chromium "the console's browser tests"
 
 # Kafka jars, the Temporal CLI (built with go install unless a `temporal` is on PATH) and Jaeger.
 npx tsc -b dev
-node dev/dist/stack/cli.js install
-if [ -f dev/bin/setup-k8s-tools.sh ]; then bash dev/bin/setup-k8s-tools.sh; fi
+in_background kafka-jars node dev/dist/stack/cli.js install kafka
+in_background temporal-cli node dev/dist/stack/cli.js install temporal
+in_background jaeger node dev/dist/stack/cli.js install jaeger # skipped with STACK_TRACING=off
 
 # Foreign Temporal clients: how services in other languages start workflows (no project code in them).
 # Each is (re)built when its pinned dependencies change; a stamp records what was built.
@@ -66,13 +103,6 @@ if [ "$(cat "$PY_VENV/.stamp" 2>/dev/null)" != "$py_stamp" ]; then
   "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir -r "$PY_REQUIREMENTS"
   echo "$py_stamp" > "$PY_VENV/.stamp"
 fi
-GO_CLIENT_SRC=dev/src/clients/go
-GO_CLIENT=.tools/bin/temporal-go-client
-go_stamp="$(stamp_of "$GO_CLIENT_SRC/go.mod" "$GO_CLIENT_SRC/go.sum" "$GO_CLIENT_SRC"/*.go)"
-if [ "$(cat "$GO_CLIENT.stamp" 2>/dev/null)" != "$go_stamp" ] || [ ! -x "$GO_CLIENT" ]; then
-  say "building the Go Temporal SDK client into $GO_CLIENT (first run downloads modules; about a minute)"
-  mkdir -p .tools/bin
-  (cd "$GO_CLIENT_SRC" && GOFLAGS=-mod=readonly go build -trimpath -o "../../../../$GO_CLIENT" .)
-  echo "$go_stamp" > "$GO_CLIENT.stamp"
-fi
+wait_for_background || exit 1
+jobs=()
 say "ready"

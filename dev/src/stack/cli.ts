@@ -88,15 +88,25 @@ program
     }
     process.exitCode = rows.every((r) => r.ready) ? 0 : 3;
   });
+const INSTALLABLE = ['kafka', 'temporal', 'jaeger'] as const;
 program
   .command('install')
   .description(
-    'fetch the Kafka jars and build the Temporal CLI and Jaeger (unless STACK_TRACING=off) if missing',
+    'fetch the Kafka jars and build the Temporal CLI and Jaeger (unless STACK_TRACING=off) if missing; ' +
+      'name some of them to install only those (setup runs one process each, side by side)',
   )
-  .action(() => {
-    ensureKafkaJars();
-    console.log(`[stack] Temporal CLI: ${ensureTemporalCli()}`);
-    if (readSettings().tracing) console.log(`[stack] Jaeger: ${ensureJaeger()}`);
+  .argument('[tools...]', `any of ${INSTALLABLE.join(', ')} (default: all)`)
+  .action((tools: string[]) => {
+    const unknown = tools.filter((tool) => !(INSTALLABLE as readonly string[]).includes(tool));
+    if (unknown.length > 0)
+      program.error(`unknown tool ${unknown.join(', ')}: use ${INSTALLABLE.join(', ')}`);
+    const wanted = (tool: (typeof INSTALLABLE)[number]) => tools.length === 0 || tools.includes(tool);
+    if (wanted('kafka')) console.log(`[stack] Kafka jars: ${ensureKafkaJars()}`);
+    if (wanted('temporal')) console.log(`[stack] Temporal CLI: ${ensureTemporalCli()}`);
+    if (wanted('jaeger'))
+      console.log(
+        `[stack] Jaeger: ${readSettings().tracing ? ensureJaeger() : 'skipped (STACK_TRACING=off)'}`,
+      );
   });
 program
   .command('purge')
