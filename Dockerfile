@@ -17,20 +17,27 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------
-# build: all dependencies (incl. TypeScript), compile the three services and the shared library.
-FROM ${NODE_IMAGE} AS build
-WORKDIR /app
-ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
-# Manifests first, so the dependency layer is reused until a package.json or the lockfile changes.
+# manifests: the lockfile and every workspace's package.json, which both install stages start from.
 # Every workspace the lockfile lists gets its package.json, dev/ included, so `npm ci` installs exactly
 # the lockfile's tree instead of relying on npm to tolerate a missing workspace.
-COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /app
+COPY package.json package-lock.json ./
 COPY shared/package.json shared/
 COPY testkit/package.json testkit/
 COPY dev/package.json dev/
 COPY producer/package.json producer/
 COPY ingress/package.json ingress/
 COPY worker/package.json worker/
+
+# ---------------------------------------------------------------------------------------------
+# build: all dependencies (incl. TypeScript), compile the three services and the shared library.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+# Manifests first, so the dependency layer is reused until a package.json or the lockfile changes.
+COPY --from=manifests /app ./
+COPY tsconfig.base.json tsconfig.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci
 COPY shared/tsconfig.json shared/
 COPY shared/src shared/src
@@ -66,13 +73,7 @@ RUN npx tsc -b producer ingress worker \
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
-COPY package.json package-lock.json ./
-COPY shared/package.json shared/
-COPY testkit/package.json testkit/
-COPY dev/package.json dev/
-COPY producer/package.json producer/
-COPY ingress/package.json ingress/
-COPY worker/package.json worker/
+COPY --from=manifests /app ./
 # Then keep only this platform's Temporal core binary (the package carries every platform's), named
 # by core-bridge itself; fail here rather than in the worker if it has none for this platform. The
 # manifests of the workspaces that are not deployed go, with their links in node_modules.

@@ -1,20 +1,10 @@
 import {
-  type HttpConfig,
-  httpSchema,
   type KafkaConfig,
   kafkaSchema,
   type LoadConfigOptions,
   loadConfig,
-  type RouteserverConfig,
-  routeserverSchema,
-  type SignadotIdentityConfig,
-  signadotIdentitySchema,
-  type TelemetryConfig,
-  type TemporalConfig,
-  type TrailConfig,
-  telemetrySchema,
-  temporalSchema,
-  trailSchema,
+  type RoutedServiceConfig,
+  routedServiceSchema,
 } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
 
@@ -26,7 +16,7 @@ export interface SandboxTopicConfig {
   config: string;
 }
 
-export interface IngressConfig {
+export interface IngressConfig extends RoutedServiceConfig {
   kafka: KafkaConfig & {
     consumerGroup: string;
     partitionsConcurrently: number;
@@ -35,9 +25,6 @@ export interface IngressConfig {
     maxEventBytes: number;
     sandboxTopic: SandboxTopicConfig;
   };
-  temporal: TemporalConfig;
-  routeserver: RouteserverConfig;
-  signadot: SignadotIdentityConfig;
   /** The worker's baseline workload: door routing asks who owns a key for *it*. */
   workerBaseline: { name: string };
   /** Record SignadotRoutingKey/SignadotSandbox search attributes on started workflows. */
@@ -45,10 +32,6 @@ export interface IngressConfig {
   retry: { initialDelayMs: number; maxDelayMs: number };
   /** How often the brokers and Temporal are checked for readiness. */
   probeIntervalMs: number;
-  /** The `ingress.decided` trail record of each event, published to the results topic. */
-  trail: TrailConfig;
-  telemetry: TelemetryConfig;
-  http: HttpConfig;
 }
 
 const TOPIC_CONFIG_ENTRY = /^[a-z0-9.]+=[^,=\s]+$/;
@@ -68,7 +51,9 @@ export function parseTopicConfig(text: string): Record<string, string> {
   return config;
 }
 
+/** The ingress's convict schema; its `trail` is the `ingress.decided` record of each event. */
 export const ingressSchema: Schema<IngressConfig> = {
+  ...routedServiceSchema({ name: 'ingress', port: 8081 }),
   kafka: {
     ...kafkaSchema({ clientId: 'ingress' }),
     consumerGroup: {
@@ -126,9 +111,6 @@ export const ingressSchema: Schema<IngressConfig> = {
       },
     },
   },
-  temporal: temporalSchema(),
-  routeserver: routeserverSchema(),
-  signadot: signadotIdentitySchema({ baselineName: 'ingress' }),
   workerBaseline: {
     name: {
       doc: "Name of the worker's baseline Deployment (same namespace and kind as this one).",
@@ -163,9 +145,6 @@ export const ingressSchema: Schema<IngressConfig> = {
     default: 1000,
     env: 'INGRESS_PROBE_INTERVAL_MS',
   },
-  trail: trailSchema(),
-  telemetry: telemetrySchema({ serviceName: 'ingress' }),
-  http: httpSchema({ port: 8081 }),
 };
 
 export function loadIngressConfig(options?: LoadConfigOptions): IngressConfig {

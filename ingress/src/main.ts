@@ -1,19 +1,9 @@
-import { ConfigError, onShutdown } from '@sandbox-routing/shared';
+import { loadConfigOrExit, onShutdown } from '@sandbox-routing/shared';
 import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { loadIngressConfig } from './config';
 
-/** Exit code for invalid configuration (EX_CONFIG from sysexits.h). */
-const EX_CONFIG = 78;
-
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadIngressConfig>;
-  try {
-    config = loadIngressConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(EX_CONFIG);
-  }
+  const config = loadConfigOrExit(loadIngressConfig);
   // Started by the --require entry; without it, here, before ./app (which loads kafkajs) is required.
   const telemetry = serviceTelemetry({ serviceName: 'ingress' }, './ingress/dist/instrument.js');
   const { createIngress } = require('./app') as typeof import('./app');

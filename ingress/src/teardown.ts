@@ -12,14 +12,14 @@
  * (the sandbox still exists or its ingress still runs), 78 invalid configuration.
  */
 import {
-  ConfigError,
   createLogger,
   isSandboxName,
+  loadConfigOrReport,
   RouteserverClient,
   redactConfig,
 } from '@sandbox-routing/shared';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type IngressConfig, ingressSchema, loadIngressConfig } from './config';
+import { ingressSchema, loadIngressConfig } from './config';
 import { kafkajsClients } from './kafka/kafkajs';
 import { type DrainReport, SandboxDrain, TeardownRefusedError } from './sandbox-drain';
 
@@ -83,14 +83,8 @@ export function formatDrainReport(report: DrainReport): string {
 }
 
 async function teardown(flags: TeardownFlags): Promise<number> {
-  let config: IngressConfig;
-  try {
-    config = loadIngressConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return EXIT.config;
-  }
+  const config = loadConfigOrReport(loadIngressConfig);
+  if (!config) return EXIT.config;
   // Logs (kafkajs warnings, progress) go to stderr; stdout carries the report.
   const logger = createLogger({ ...config.telemetry, serviceName: 'ingress-teardown' }, config.signadot, {
     stderr: true,

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger } from '@sandbox-routing/shared';
+import { createLogger, loadConfigOrReport } from '@sandbox-routing/shared';
 import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
@@ -95,14 +95,8 @@ function printError(message: string): void {
 
 /** Runs `publish`; resolves with the process exit code. */
 async function publish(flags: PublishFlags): Promise<number> {
-  let config: ReturnType<typeof loadProducerConfig>;
-  try {
-    config = loadProducerConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    printError(error.message);
-    return EXIT.config;
-  }
+  const config = loadConfigOrReport(loadProducerConfig, printError);
+  if (!config) return EXIT.config;
   const topic = flags.topic ?? config.kafka.topic;
   const payloadOption = flags.payload
     ? '--payload'

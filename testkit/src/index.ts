@@ -1,6 +1,6 @@
 /**
  * Test tooling for the workspaces (not part of the routing library, never deployed): polling with a deadline instead of
- * sleeping, the local stack's addresses, child processes, Kafka topics to test against, and traces in the stack's Jaeger.
+ * sleeping, the local stack's addresses, child processes, Kafka topics to test against, traces in the stack's Jaeger, and Temporal run histories.
  */
 
 export { awaitTrace, readTrace, type TraceSpan } from './jaeger';
@@ -16,4 +16,6 @@ export {
 } from './processes';
 export { prometheusNamingProblems } from './prometheus';
 export { assertReadmeDocumentsConfig } from './readme';
+export { type ServiceConfigCase, serviceConfigTests } from './service-config';
 export { jaegerUrl, type StackEnv, stackEnv } from './stack-env';
+export { type RecordedRun, runHistories } from './temporal';

@@ -1,23 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  type HttpConfig,
-  httpSchema,
   type KafkaConfig,
   kafkaSchema,
   type LoadConfigOptions,
   loadConfig,
   type MismatchPolicy,
-  type RouteserverConfig,
-  routeserverSchema,
-  type SignadotIdentityConfig,
-  signadotIdentitySchema,
-  type TelemetryConfig,
-  type TemporalConfig,
-  type TrailConfig,
-  telemetrySchema,
-  temporalSchema,
-  trailSchema,
+  type RoutedServiceConfig,
+  routedServiceSchema,
 } from '@sandbox-routing/shared';
 import type { Schema } from 'convict';
 import { PRICING_VARIANTS, type PricingVariant } from './order';
@@ -46,16 +36,10 @@ export interface WorkerSettings {
 }
 
 /** The worker's configuration: shared parts plus {@link WorkerSettings}. */
-export interface WorkerConfig {
-  temporal: TemporalConfig;
-  routeserver: RouteserverConfig;
-  signadot: SignadotIdentityConfig;
+export interface WorkerConfig extends RoutedServiceConfig {
   worker: WorkerSettings;
   /** Where the trail records go (the brokers and client id of the shared Kafka settings). */
   kafka: Pick<KafkaConfig, 'brokers' | 'clientId'>;
-  trail: TrailConfig;
-  telemetry: TelemetryConfig;
-  http: HttpConfig;
 }
 
 /**
@@ -68,9 +52,7 @@ const { brokers, clientId } = kafkaSchema({ clientId: 'worker' });
 
 /** The worker's convict schema: every setting with its doc, default and environment variable. */
 export const workerSchema: Schema<WorkerConfig> = {
-  temporal: temporalSchema(),
-  routeserver: routeserverSchema(),
-  signadot: signadotIdentitySchema({ baselineName: 'worker' }),
+  ...routedServiceSchema({ name: 'worker', port: 8082 }),
   worker: {
     variant: {
       doc: "Behaviour of the sample order domain: 'standard', or 'v2' (10% discount; the sandbox's change).",
@@ -115,9 +97,6 @@ export const workerSchema: Schema<WorkerConfig> = {
     },
   },
   kafka: { brokers, clientId },
-  trail: trailSchema(),
-  telemetry: telemetrySchema({ serviceName: 'worker' }),
-  http: httpSchema({ port: 8082 }),
 };
 
 /**

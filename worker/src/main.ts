@@ -5,27 +5,12 @@
  *
  * Exit codes: 0 after a clean shutdown, 1 on a failure, 78 (EX_CONFIG) on invalid configuration.
  */
-import { ConfigError, onShutdown } from '@sandbox-routing/shared';
+import { loadConfigOrExit, onShutdown } from '@sandbox-routing/shared';
 import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
-import { loadWorkerConfig, SHUTDOWN_CLEANUP_MARGIN_MS, type WorkerConfig } from './config';
-
-/** sysexits.h EX_CONFIG: lets an orchestrator tell "fix the settings" from a crash. */
-const EXIT_CONFIG_ERROR = 78;
-
-function loadConfigOrExit(): WorkerConfig {
-  try {
-    return loadWorkerConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(EXIT_CONFIG_ERROR);
-    }
-    throw error;
-  }
-}
+import { loadWorkerConfig, SHUTDOWN_CLEANUP_MARGIN_MS } from './config';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(loadWorkerConfig);
   // Started by the --require entry; only a start without it starts telemetry here (before ./app).
   const telemetry = serviceTelemetry({ serviceName: 'worker' }, './worker/dist/instrument.js');
   const { createWorkerApp } = require('./app') as typeof import('./app');

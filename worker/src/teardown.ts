@@ -7,7 +7,7 @@
  * Exit codes: 0 when every action succeeded, 1 when any failed (or on an error), 78 on invalid
  * configuration; usage errors exit 1 with commander's message.
  */
-import { ConfigError, connectClient, type TemporalConfig } from '@sandbox-routing/shared';
+import { connectClient, loadConfigOrExit } from '@sandbox-routing/shared';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadWorkerConfig } from './config';
 import {
@@ -17,8 +17,6 @@ import {
   TEARDOWN_ACTIONS,
   type TeardownAction,
 } from './sandbox-teardown';
-
-const EXIT_CONFIG_ERROR = 78;
 
 const EXAMPLES = `
 Examples:
@@ -57,21 +55,9 @@ function sandboxName(value: string): string {
   return value;
 }
 
-function loadTemporalConfig(): TemporalConfig {
-  try {
-    // The worker's whole schema, so a CONFIG_FILE written for the worker is accepted as it is.
-    return loadWorkerConfig().temporal;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(EXIT_CONFIG_ERROR);
-    }
-    throw error;
-  }
-}
-
 async function teardown(options: TeardownOptions): Promise<number> {
-  const temporal = loadTemporalConfig();
+  // The worker's whole schema, so a CONFIG_FILE written for the worker is accepted as it is.
+  const { temporal } = loadConfigOrExit(loadWorkerConfig);
   const connection = await connectClient(temporal);
   try {
     const report = await new SandboxTeardown(connection, temporal.namespace, temporal.taskQueue).run({

@@ -27,6 +27,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { Command } from 'commander';
+import { runBench } from './run';
 import { ownsKey, type SkipRetryPolicy } from './skip-retry/policy';
 
 interface Flags {
@@ -96,15 +97,16 @@ async function main(flags: Flags): Promise<void> {
   }
 }
 
-new Command()
-  .name('bench-worker')
-  .requiredOption('--mode <mode>', 'plain or skip-retry')
-  .requiredOption('--queue <queue>', 'task queue to poll')
-  .option('--instance <label>', 'baseline or the sandbox name', BASELINE_LABEL)
-  .option('--keys <keys>', "skip-retry: the sandbox's keys (sandbox) or every sandbox's keys (baseline)", '')
-  .action((flags: Flags) => main(flags))
-  .parseAsync()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+runBench(
+  new Command()
+    .name('bench-worker')
+    .requiredOption('--mode <mode>', 'plain or skip-retry')
+    .requiredOption('--queue <queue>', 'task queue to poll')
+    .option('--instance <label>', 'baseline or the sandbox name', BASELINE_LABEL)
+    .option(
+      '--keys <keys>',
+      "skip-retry: the sandbox's keys (sandbox) or every sandbox's keys (baseline)",
+      '',
+    )
+    .action((flags: Flags) => main(flags)),
+);

@@ -24,6 +24,7 @@ import {
   type RowReport,
   skipRetryRow,
 } from './rows';
+import { runBench } from './run';
 import { measureStartup } from './worker-startup';
 
 interface Options {
@@ -153,28 +154,25 @@ async function main(options: Options): Promise<void> {
   }
 }
 
-new Command()
-  .name('bench')
-  .option('--rates <list>', 'offered events/s, ascending (both owners together)', '5,10,20,40,80,160')
-  .option('--step <s>', 'seconds per step', (v) => Number(v), 20)
-  .option('--drain <s>', 'seconds to wait for stragglers after a step', (v) => Number(v), 30)
-  .option('--rows <list>', 'what to run', 'floor,door,redirect,skip-retry,pipeline,kafka,starts,startup')
-  .option(
-    '--start-events <n>',
-    'workflows each side starts in the start-rate comparison',
-    (v) => Number(v),
-    1000,
-  )
-  .option('--startup-runs <n>', 'worker starts per variant in the start-up comparison', (v) => Number(v), 3)
-  .option('--no-write', 'print only; leave BENCHMARKS.md and docs/bench.svg alone')
-  .option('--render <results.json>', 'only write BENCHMARKS.md and the chart from the raw results of a run')
-  .option(
-    '--reuse <results.json>',
-    'take what --rows does not run from the raw results of an earlier run (noted in the file)',
-  )
-  .action((options: Options) => main(options))
-  .parseAsync()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+runBench(
+  new Command()
+    .name('bench')
+    .option('--rates <list>', 'offered events/s, ascending (both owners together)', '5,10,20,40,80,160')
+    .option('--step <s>', 'seconds per step', (v) => Number(v), 20)
+    .option('--drain <s>', 'seconds to wait for stragglers after a step', (v) => Number(v), 30)
+    .option('--rows <list>', 'what to run', 'floor,door,redirect,skip-retry,pipeline,kafka,starts,startup')
+    .option(
+      '--start-events <n>',
+      'workflows each side starts in the start-rate comparison',
+      (v) => Number(v),
+      1000,
+    )
+    .option('--startup-runs <n>', 'worker starts per variant in the start-up comparison', (v) => Number(v), 3)
+    .option('--no-write', 'print only; leave BENCHMARKS.md and docs/bench.svg alone')
+    .option('--render <results.json>', 'only write BENCHMARKS.md and the chart from the raw results of a run')
+    .option(
+      '--reuse <results.json>',
+      'take what --rows does not run from the raw results of an earlier run (noted in the file)',
+    )
+    .action((options: Options) => main(options)),
+);

@@ -6,6 +6,7 @@ import { Pipeline, stackEnvFrom } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
 import { down, isUp, up } from '../stack/stack';
 import { percentile } from './route-defaults';
+import { runBench } from './run';
 
 /**
  * Benchmark: end-to-end latency (publish → workflow completed) at a modest, paced rate, with every
@@ -74,12 +75,9 @@ async function run(
   try {
     await pipeline.registerSandbox(forked.name, forked.key, ['ingress', 'worker']);
     await pipeline.registerSandbox(workerOnly.name, workerOnly.key, ['worker']);
-    await Promise.all([
-      pipeline.startWorker(),
-      pipeline.startIngress(),
-      pipeline.startWorker(forked.name),
-      pipeline.startIngress(forked.name), // creates the sandbox topic
-      pipeline.startWorker(workerOnly.name),
+    await pipeline.startServices([
+      { name: forked.name, forks: ['ingress', 'worker'] },
+      { name: workerOnly.name, forks: ['worker'] },
     ]);
     const inEvents = new Map<string, number>();
     const inSandboxTopic = new Map<string, number>();
@@ -215,19 +213,16 @@ async function main(options: Options): Promise<void> {
   }
 }
 
-new Command()
-  .name('bench-pipeline-latency')
-  .option('--rate <n>', 'events per second', (v) => Number(v), 10)
-  .option('--seconds <n>', 'how long to publish', (v) => Number(v), 30)
-  .addOption(
-    new Option('--tracing <mode>', "on (every span exported to the stack's Jaeger), off, or both")
-      .choices(['on', 'off', 'both'])
-      .default('both'),
-  )
-  .option('--rounds <n>', 'runs per mode, alternating on and off', (v) => Number(v), 1)
-  .action((options: Options) => main(options))
-  .parseAsync()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+runBench(
+  new Command()
+    .name('bench-pipeline-latency')
+    .option('--rate <n>', 'events per second', (v) => Number(v), 10)
+    .option('--seconds <n>', 'how long to publish', (v) => Number(v), 30)
+    .addOption(
+      new Option('--tracing <mode>', "on (every span exported to the stack's Jaeger), off, or both")
+        .choices(['on', 'off', 'both'])
+        .default('both'),
+    )
+    .option('--rounds <n>', 'runs per mode, alternating on and off', (v) => Number(v), 1)
+    .action((options: Options) => main(options)),
+);

@@ -2,6 +2,7 @@ import { loadConfig, type RouteTableMode, routeserverSchema } from '@sandbox-rou
 import { Command } from 'commander';
 import { createRouteserverStandIn } from '../routeserver/server';
 import { defaultRouteTable } from './route-defaults';
+import { runBench } from './run';
 
 /**
  * Benchmark: how many routeserver requests one route table makes per minute, at idle and during a
@@ -79,13 +80,10 @@ async function measure(mode: RouteTableMode, options: { seconds: number; rate: n
   await standIn.close();
 }
 
-new Command()
-  .name('bench-route-table')
-  .option('--seconds <n>', 'duration of each phase', (v) => Number(v), 20)
-  .option('--rate <n>', 'unknown-key lookups per second during the burst', (v) => Number(v), 2000)
-  .action((options: { seconds: number; rate: number }) => main(options))
-  .parseAsync()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+runBench(
+  new Command()
+    .name('bench-route-table')
+    .option('--seconds <n>', 'duration of each phase', (v) => Number(v), 20)
+    .option('--rate <n>', 'unknown-key lookups per second during the burst', (v) => Number(v), 2000)
+    .action((options: { seconds: number; rate: number }) => main(options)),
+);

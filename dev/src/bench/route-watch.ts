@@ -3,6 +3,7 @@ import { decideOwnership, type RouteTable, type RouteTableMode } from '@sandbox-
 import { Command, InvalidArgumentError } from 'commander';
 import { StandInProcess } from '../routeserver/standin-process';
 import { defaultRouteTable, percentile } from './route-defaults';
+import { runBench } from './run';
 
 /**
  * Benchmark of push (gRPC watch) against polling (HTTP), with the services' default settings and the
@@ -159,22 +160,19 @@ const nonNegative = (value: string) => {
   return n;
 };
 
-new Command()
-  .name('bench-route-watch')
-  .option('--trials <n>', 'sandboxes created per mode (latency part)', positive, 200)
-  .option('--event-interval-ms <n>', 'gap between events with the new key', positive, 1)
-  .option('--tables <n>', 'route tables (service instances) in the load part', positive, 50)
-  .option('--duration <seconds>', 'length of the load part, per mode', positive, 300)
-  .option(
-    '--unknown-rate <n>',
-    'lookups per second per table of keys no rule names (0: none)',
-    nonNegative,
-    1,
-  )
-  .option('--part <part>', 'all | latency | load', 'all')
-  .action((options: Options) => main(options))
-  .parseAsync()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+runBench(
+  new Command()
+    .name('bench-route-watch')
+    .option('--trials <n>', 'sandboxes created per mode (latency part)', positive, 200)
+    .option('--event-interval-ms <n>', 'gap between events with the new key', positive, 1)
+    .option('--tables <n>', 'route tables (service instances) in the load part', positive, 50)
+    .option('--duration <seconds>', 'length of the load part, per mode', positive, 300)
+    .option(
+      '--unknown-rate <n>',
+      'lookups per second per table of keys no rule names (0: none)',
+      nonNegative,
+      1,
+    )
+    .option('--part <part>', 'all | latency | load', 'all')
+    .action((options: Options) => main(options)),
+);

@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import { createRouteserverStandIn } from '../routeserver/server';
 import { down, isUp, up } from '../stack/stack';
 import { defaultRouteTable, percentile } from './route-defaults';
+import { runBench } from './run';
 
 /**
  * Benchmark: start-to-completion time of a one-activity workflow on three paths, with a baseline and a
@@ -101,12 +102,9 @@ async function main(options: { count: number }): Promise<void> {
   }
 }
 
-new Command()
-  .name('bench-routing-paths')
-  .option('--count <n>', 'workflows per path', (v) => Number(v), 30)
-  .action((options: { count: number }) => main(options))
-  .parseAsync()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+runBench(
+  new Command()
+    .name('bench-routing-paths')
+    .option('--count <n>', 'workflows per path', (v) => Number(v), 30)
+    .action((options: { count: number }) => main(options)),
+);

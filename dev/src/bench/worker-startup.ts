@@ -7,6 +7,7 @@ import { freePort, pollUntil } from '@sandbox-routing/testkit';
 import { Command } from 'commander';
 import { REPO_ROOT } from '../stack/paths';
 import { down, isUp, up } from '../stack/stack';
+import { runBench } from './run';
 
 /**
  * Benchmark: how fast a worker (a sandbox's fork) becomes ready, with the workflow code bundled at
@@ -182,13 +183,10 @@ async function main(options: { runs: number }): Promise<void> {
 }
 
 if (require.main === module) {
-  new Command()
-    .name('bench-worker-startup')
-    .option('--runs <n>', 'starts per variant and CPU setting', (v) => Number(v), 3)
-    .action((options: { runs: number }) => main(options))
-    .parseAsync()
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
+  runBench(
+    new Command()
+      .name('bench-worker-startup')
+      .option('--runs <n>', 'starts per variant and CPU setting', (v) => Number(v), 3)
+      .action((options: { runs: number }) => main(options)),
+  );
 }

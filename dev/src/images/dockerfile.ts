@@ -75,6 +75,11 @@ function flags(instruction: ModifiableInstruction, allowed: readonly string[]): 
 }
 
 /** The arguments of an exec-form (JSON) instruction, or undefined for shell form. */
+/** The `name=value` pairs of an ENV or LABEL instruction, values unescaped. */
+function namesAndValues(instruction: EnvInstruction | Label): [string, string][] {
+  return instruction.getProperties().map((p) => [p.getName(), p.getUnescapedValue() ?? '']);
+}
+
 function execForm(instruction: JSONInstruction): string[] | undefined {
   const strings = instruction.getJSONStrings();
   return strings.length > 0 ? strings.map((s) => s.getJSONValue()) : undefined;
@@ -175,13 +180,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
         stage.steps.push({ kind: 'workdir', line, path: expanded().join(' ') });
         break;
       case 'ENV':
-        stage.steps.push({
-          kind: 'env',
-          line,
-          vars: (instruction as EnvInstruction)
-            .getProperties()
-            .map((p) => [p.getName(), p.getUnescapedValue() ?? ''] as [string, string]),
-        });
+        stage.steps.push({ kind: 'env', line, vars: namesAndValues(instruction as EnvInstruction) });
         break;
       case 'ARG': {
         const [definition = ''] = expanded();
@@ -205,13 +204,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
         break;
       }
       case 'LABEL':
-        stage.steps.push({
-          kind: 'label',
-          line,
-          labels: (instruction as Label)
-            .getProperties()
-            .map((p) => [p.getName(), p.getUnescapedValue() ?? ''] as [string, string]),
-        });
+        stage.steps.push({ kind: 'label', line, labels: namesAndValues(instruction as Label) });
         break;
       case 'EXPOSE':
         stage.steps.push({ kind: 'expose', line, ports: expanded() });

@@ -168,6 +168,29 @@ export function podTemplate(o: K8sObject): PodTemplate | undefined {
   return o.spec?.template as PodTemplate | undefined;
 }
 
+/**
+ * A workload of the kustomization with its pod template and main container (the one named like the
+ * workload, else the first). @throws Error naming what is missing
+ */
+export function workloadOf(
+  k: KustomizationReport,
+  kind: string,
+  name: string,
+): { obj: K8sObject; tmpl: PodTemplate; main: Container } {
+  const obj = findObject(k, kind, name);
+  if (!obj) throw new Error(`${k.dir}: no ${kind} ${name}`);
+  const tmpl = podTemplate(obj);
+  if (!tmpl) throw new Error(`${k.dir}: ${kind} ${name} has no pod template`);
+  const main = tmpl.spec.containers.find((c) => c.name === name) ?? tmpl.spec.containers[0];
+  if (!main) throw new Error(`${k.dir}: ${kind} ${name} has no container`);
+  return { obj, tmpl, main };
+}
+
+/** How the images start a workspace's program: OpenTelemetry preloaded, then the entry point. */
+export function nodeCommand(workspace: string, entry: string, ...args: string[]): string[] {
+  return ['node', '--require', `./${workspace}/dist/instrument.js`, `${workspace}/dist/${entry}`, ...args];
+}
+
 export function envOf(c: Container): Map<string, EnvVar> {
   return new Map((c.env ?? []).map((e) => [e.name, e]));
 }

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { instanceLabel, workflowIdOfEvent } from '@sandbox-routing/shared';
-import { freePort, type ProcessRun, pollUntil, runProcess, type StackEnv } from '@sandbox-routing/testkit';
+import {
+  freePort,
+  type PollOptions,
+  type ProcessRun,
+  pollUntil,
+  runProcess,
+  type StackEnv,
+} from '@sandbox-routing/testkit';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services';
 import { checkoutLauncher, type Launcher } from './launcher';
-import { type ServiceProcess, startService, stopService } from './service-process';
+import { type ServiceProcess, type StartServiceOptions, startService, stopService } from './service-process';
 
 /** The stack's addresses as `up()` returns them (what `.stack/env` holds), as the harness takes them. */
 export function stackEnvFrom(addresses: Readonly<Record<string, string>>): StackEnv {
@@ -204,43 +211,35 @@ export class Pipeline {
   }
 
   async startIngress(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = await startService({
-      name: `ingress-${instanceLabel(sandbox)}`,
-      entry: 'ingress/dist/main.js',
-      preload: 'ingress/dist/instrument.js',
-      env: {
-        ...this.serviceEnv(sandbox),
-        SIGNADOT_BASELINE_NAME: this.ingressBaseline,
-        WORKER_BASELINE_NAME: this.workerBaseline,
-        KAFKA_CONSUMER_GROUP: this.consumerGroup,
-        ...extraEnv,
-      },
-      httpPort: await freePort(),
-      logDir: this.options.logDir,
-      launcher: this.options.launcher,
+    return this.startRouted('ingress', sandbox, {
+      SIGNADOT_BASELINE_NAME: this.ingressBaseline,
+      WORKER_BASELINE_NAME: this.workerBaseline,
+      KAFKA_CONSUMER_GROUP: this.consumerGroup,
+      ...extraEnv,
     });
-    this.services.push(service);
-    return service;
   }
 
   async startWorker(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = await startService({
-      name: `worker-${instanceLabel(sandbox)}`,
-      entry: 'worker/dist/main.js',
-      preload: 'worker/dist/instrument.js',
-      env: {
-        ...this.serviceEnv(sandbox),
-        SIGNADOT_BASELINE_NAME: this.workerBaseline,
-        // The fork is "the pull request": it runs the new pricing.
-        WORKER_VARIANT: sandbox ? 'v2' : 'standard',
-        ...extraEnv,
-      },
-      httpPort: await freePort(),
-      logDir: this.options.logDir,
-      launcher: this.options.launcher,
+    return this.startRouted('worker', sandbox, {
+      SIGNADOT_BASELINE_NAME: this.workerBaseline,
+      // The fork is "the pull request": it runs the new pricing.
+      WORKER_VARIANT: sandbox ? 'v2' : 'standard',
+      ...extraEnv,
     });
-    this.services.push(service);
-    return service;
+  }
+
+  /** One instance (`sandbox`, or the baseline) of the ingress or worker package, with its preload. */
+  private startRouted(
+    workload: 'ingress' | 'worker',
+    sandbox: string,
+    env: NodeJS.ProcessEnv,
+  ): Promise<ServiceProcess> {
+    return this.launch({
+      name: `${workload}-${instanceLabel(sandbox)}`,
+      entry: `${workload}/dist/main.js`,
+      preload: `${workload}/dist/instrument.js`,
+      env: { ...this.serviceEnv(sandbox), ...env },
+    });
   }
 
   /**
@@ -249,25 +248,53 @@ export class Pipeline {
    */
   async startConsole(port?: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const consolePort = port ?? (await freePort());
-    const service = await startService({
-      name: 'console',
-      entry: 'producer/dist/cli.js',
-      preload: 'producer/dist/instrument.js',
-      args: ['console'],
-      env: {
-        ...this.serviceEnv(''),
-        TEMPORAL_UI_URL: this.options.stack.TEMPORAL_UI_URL,
-        WORKER_BASELINE_NAME: this.workerBaseline,
-        INGRESS_BASELINE_NAME: this.ingressBaseline,
-        CONSOLE_PORT: String(consolePort),
-        ...extraEnv,
+    return this.launch(
+      {
+        name: 'console',
+        entry: 'producer/dist/cli.js',
+        preload: 'producer/dist/instrument.js',
+        args: ['console'],
+        env: {
+          ...this.serviceEnv(''),
+          TEMPORAL_UI_URL: this.options.stack.TEMPORAL_UI_URL,
+          WORKER_BASELINE_NAME: this.workerBaseline,
+          INGRESS_BASELINE_NAME: this.ingressBaseline,
+          CONSOLE_PORT: String(consolePort),
+          ...extraEnv,
+        },
       },
-      httpPort: consolePort,
+      consolePort,
+    );
+  }
+
+  /**
+   * Starts, all at once, the baseline ingress and worker and each sandbox's forked services (a forked
+   * ingress creates its sandbox topic). Resolves to them in that order: the baseline ingress, the
+   * baseline worker, then each sandbox's forks in the order given.
+   */
+  startServices(sandboxes: { name: string; forks: ('ingress' | 'worker')[] }[]): Promise<ServiceProcess[]> {
+    return Promise.all([
+      this.startIngress(),
+      this.startWorker(),
+      ...sandboxes.flatMap(({ name, forks }) =>
+        forks.map((fork) => (fork === 'ingress' ? this.startIngress(name) : this.startWorker(name))),
+      ),
+    ]);
+  }
+
+  /** Starts one service of this pipeline (its log in the pipeline's log dir) and keeps it to stop. */
+  private async launch(
+    service: Omit<StartServiceOptions, 'httpPort' | 'logDir' | 'launcher'>,
+    httpPort?: number,
+  ): Promise<ServiceProcess> {
+    const started = await startService({
+      ...service,
+      httpPort: httpPort ?? (await freePort()),
       logDir: this.options.logDir,
       launcher: this.options.launcher,
     });
-    this.services.push(service);
-    return service;
+    this.services.push(started);
+    return started;
   }
 
   async stopService(service: ServiceProcess): Promise<number | null> {
@@ -387,6 +414,18 @@ export class Pipeline {
       .split('\n')
       .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
       .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  }
+
+  /** Polls `service`'s metric `name` (summed over the series with `labels`) until it reaches `atLeast`. */
+  async awaitMetric(
+    service: ServiceProcess,
+    metric: { name: string; labels?: string; atLeast: number },
+    poll: PollOptions,
+  ): Promise<void> {
+    await pollUntil(
+      async () => (await this.metric(service, metric.name, metric.labels)) >= metric.atLeast,
+      poll,
+    );
   }
 
   temporal(): Client {

@@ -117,32 +117,39 @@ export class RouteserverModel {
 
   /** Creates or replaces a sandbox. @throws RoutingKeyConflictError if another owner has the key. */
   putSandbox(name: string, spec: SandboxSpec): PutOutcome {
-    this.assertKeyFree(spec.routingKey, { sandbox: name });
-    const outcome = this.sandboxes.has(name) ? 'replaced' : 'created';
-    this.sandboxes.set(name, copySandbox(spec));
-    this.changed();
-    return outcome;
+    return this.put(this.sandboxes, name, copySandbox(spec), { sandbox: name });
   }
 
   /** Removes a sandbox; route groups listing it keep the name and simply yield no rules for it. */
   deleteSandbox(name: string): boolean {
-    const deleted = this.sandboxes.delete(name);
-    if (deleted) this.changed();
-    return deleted;
+    return this.remove(this.sandboxes, name);
   }
 
   /** Creates or replaces a route group. @throws RoutingKeyConflictError if another owner has the key. */
   putRouteGroup(name: string, spec: RouteGroupSpec): PutOutcome {
-    this.assertKeyFree(spec.routingKey, { routeGroup: name });
-    const outcome = this.routeGroups.has(name) ? 'replaced' : 'created';
-    this.routeGroups.set(name, copyRouteGroup(spec));
-    this.changed();
-    return outcome;
+    return this.put(this.routeGroups, name, copyRouteGroup(spec), { routeGroup: name });
   }
 
   /** Removes a route group. */
   deleteRouteGroup(name: string): boolean {
-    const deleted = this.routeGroups.delete(name);
+    return this.remove(this.routeGroups, name);
+  }
+
+  private put<Spec extends { routingKey: string }>(
+    owners: Map<string, Spec>,
+    name: string,
+    spec: Spec,
+    self: { sandbox?: string; routeGroup?: string },
+  ): PutOutcome {
+    this.assertKeyFree(spec.routingKey, self);
+    const outcome = owners.has(name) ? 'replaced' : 'created';
+    owners.set(name, spec);
+    this.changed();
+    return outcome;
+  }
+
+  private remove(owners: Map<string, unknown>, name: string): boolean {
+    const deleted = owners.delete(name);
     if (deleted) this.changed();
     return deleted;
   }

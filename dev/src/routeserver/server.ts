@@ -11,6 +11,7 @@ import {
   type Behaviour,
   filterRoutingRules,
   type InitialState,
+  type PutOutcome,
   type RouteGroupSpec,
   RouteserverModel,
   RoutingKeyConflictError,
@@ -138,53 +139,54 @@ export async function createRouteserverStandIn(
   });
 
   const named = { params: nameParamsSchema };
-  app.put<{ Params: { name: string }; Body: SandboxSpec }>(
-    '/admin/sandboxes/:name',
-    { schema: { ...named, body: sandboxBodySchema } },
-    async (request, reply) => {
-      const { name } = request.params;
-      try {
-        const outcome = model.putSandbox(name, request.body);
-        return reply
-          .code(outcome === 'created' ? 201 : 200)
-          .send({ name, ...model.snapshot().sandboxes[name] });
-      } catch (error) {
-        return conflict(reply, error);
-      }
-    },
-  );
-  app.delete<{ Params: { name: string } }>(
-    '/admin/sandboxes/:name',
-    { schema: named },
-    async (request, reply) =>
-      model.deleteSandbox(request.params.name)
-        ? reply.code(204).send()
-        : notFound(reply, 'sandbox', request.params.name),
-  );
-
-  app.put<{ Params: { name: string }; Body: RouteGroupSpec }>(
-    '/admin/routegroups/:name',
-    { schema: { ...named, body: routeGroupBodySchema } },
-    async (request, reply) => {
-      const { name } = request.params;
-      try {
-        const outcome = model.putRouteGroup(name, request.body);
-        return reply
-          .code(outcome === 'created' ? 201 : 200)
-          .send({ name, ...model.snapshot().routeGroups[name] });
-      } catch (error) {
-        return conflict(reply, error);
-      }
-    },
-  );
-  app.delete<{ Params: { name: string } }>(
-    '/admin/routegroups/:name',
-    { schema: named },
-    async (request, reply) =>
-      model.deleteRouteGroup(request.params.name)
-        ? reply.code(204).send()
-        : notFound(reply, 'route group', request.params.name),
-  );
+  /** `PUT` (201 created, 200 replaced, 409 key taken) and `DELETE` of one kind of key owner. */
+  function adminRoutes<Spec>(owners: {
+    path: string;
+    noun: string;
+    bodySchema: object;
+    put(name: string, spec: Spec): PutOutcome;
+    remove(name: string): boolean;
+    current(name: string): Spec | undefined;
+  }): void {
+    app.put<{ Params: { name: string } }>(
+      `/admin/${owners.path}/:name`,
+      { schema: { ...named, body: owners.bodySchema } },
+      async (request, reply) => {
+        const { name } = request.params;
+        try {
+          // The body schema has checked it is a Spec.
+          const outcome = owners.put(name, request.body as Spec);
+          return reply.code(outcome === 'created' ? 201 : 200).send({ name, ...owners.current(name) });
+        } catch (error) {
+          return conflict(reply, error);
+        }
+      },
+    );
+    app.delete<{ Params: { name: string } }>(
+      `/admin/${owners.path}/:name`,
+      { schema: named },
+      async (request, reply) =>
+        owners.remove(request.params.name)
+          ? reply.code(204).send()
+          : notFound(reply, owners.noun, request.params.name),
+    );
+  }
+  adminRoutes<SandboxSpec>({
+    path: 'sandboxes',
+    noun: 'sandbox',
+    bodySchema: sandboxBodySchema,
+    put: (name, spec) => model.putSandbox(name, spec),
+    remove: (name) => model.deleteSandbox(name),
+    current: (name) => model.snapshot().sandboxes[name],
+  });
+  adminRoutes<RouteGroupSpec>({
+    path: 'routegroups',
+    noun: 'route group',
+    bodySchema: routeGroupBodySchema,
+    put: (name, spec) => model.putRouteGroup(name, spec),
+    remove: (name) => model.deleteRouteGroup(name),
+    current: (name) => model.snapshot().routeGroups[name],
+  });
 
   app.get('/admin/state', async () => model.snapshot());
   app.put<{ Body: Partial<Behaviour> }>(

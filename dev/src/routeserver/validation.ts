@@ -33,27 +33,24 @@ export const workloadSchema = {
   },
 };
 
+/** The body of a routing key's owner: the key and a non-empty list of distinct `items` under `listName`. */
+function keyOwnerBodySchema(listName: string, items: object) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['routingKey', listName],
+    properties: {
+      routingKey: routingKeySchema,
+      [listName]: { type: 'array', minItems: 1, uniqueItems: true, items },
+    },
+  };
+}
+
 /** Body of `PUT /admin/sandboxes/{name}` and a sandbox entry of the state file. */
-export const sandboxBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['routingKey', 'forks'],
-  properties: {
-    routingKey: routingKeySchema,
-    forks: { type: 'array', minItems: 1, uniqueItems: true, items: workloadSchema },
-  },
-};
+export const sandboxBodySchema = keyOwnerBodySchema('forks', workloadSchema);
 
 /** Body of `PUT /admin/routegroups/{name}` and a route group entry of the state file. */
-export const routeGroupBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['routingKey', 'sandboxes'],
-  properties: {
-    routingKey: routingKeySchema,
-    sandboxes: { type: 'array', minItems: 1, uniqueItems: true, items: nameSchema },
-  },
-};
+export const routeGroupBodySchema = keyOwnerBodySchema('sandboxes', nameSchema);
 
 /** Body of `PUT /admin/behaviour`; every field optional. */
 export const behaviourBodySchema = {

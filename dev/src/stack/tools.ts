@@ -32,16 +32,21 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 
 const log = (message: string) => console.log(`[stack] ${message}`);
 
+/** The program the environment variable `name` chooses, if it is set. @throws ToolInstallError if it names no file */
+function programFromEnv(name: string): string | undefined {
+  const file = process.env[name];
+  if (!file) return undefined;
+  if (!existsSync(file)) throw new ToolInstallError(`${name} points to a missing file: ${file}`);
+  return file;
+}
+
 /**
  * Returns the Temporal CLI: `$TEMPORAL_CLI`, else a `temporal` on PATH, else the project-local build,
  * building it once with `go install` when missing (several minutes on a 2-core machine).
  */
 export function ensureTemporalCli(): string {
-  const fromEnv = process.env.TEMPORAL_CLI;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new ToolInstallError(`TEMPORAL_CLI points to a missing file: ${fromEnv}`);
-    return fromEnv;
-  }
+  const chosen = programFromEnv('TEMPORAL_CLI');
+  if (chosen) return chosen;
   const local = path.join(paths.toolsBin, 'temporal');
   if (existsSync(local)) return local;
   const system = onPath('temporal');
@@ -71,11 +76,8 @@ function digestOf(...files: string[]): string {
  * minutes on a 2-core machine (README, "Tracing").
  */
 export function ensureJaeger(): string {
-  const fromEnv = process.env.JAEGER_BIN;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new ToolInstallError(`JAEGER_BIN points to a missing file: ${fromEnv}`);
-    return fromEnv;
-  }
+  const chosen = programFromEnv('JAEGER_BIN');
+  if (chosen) return chosen;
   const local = path.join(paths.toolsBin, 'jaeger');
   const stamp = `${local}.stamp`;
   const digest = digestOf(path.join(paths.jaegerModule, 'go.mod'), path.join(paths.jaegerModule, 'go.sum'));

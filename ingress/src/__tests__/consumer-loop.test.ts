@@ -30,6 +30,13 @@ function loop(
 
 const done: Outcome = { status: 'done', action: 'started' };
 
+/** A loop whose every record waits for Temporal (down), with a back-off longer than any test. */
+function loopWithTemporalDown() {
+  return loop(async () => ({ status: 'retry', operation: 'workflow start', error: new Error('down') }), {
+    backoffMs: 60_000,
+  });
+}
+
 describe('ConsumerLoop', () => {
   it('commits, per partition, the offset after each record done', async () => {
     const { source, consumer } = loop(async () => done);
@@ -140,10 +147,7 @@ describe('ConsumerLoop', () => {
   });
 
   it('commits nothing for a partition whose first record is still waiting, not even at shutdown', async () => {
-    const { source, consumer } = loop(
-      async () => ({ status: 'retry', operation: 'workflow start', error: new Error('down') }),
-      { backoffMs: 60_000 },
-    );
+    const { source, consumer } = loopWithTemporalDown();
     await consumer.start();
     await source.deliver(at(1, 0));
     await consumer.stop();
@@ -151,10 +155,7 @@ describe('ConsumerLoop', () => {
   });
 
   it('does not wait for a back-off to stop', async () => {
-    const { source, consumer } = loop(
-      async () => ({ status: 'retry', operation: 'workflow start', error: new Error('down') }),
-      { backoffMs: 60_000 },
-    );
+    const { source, consumer } = loopWithTemporalDown();
     await consumer.start();
     await source.deliver(at(0, 1));
     const started = performance.now();

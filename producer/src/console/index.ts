@@ -1,7 +1,8 @@
 import {
-  ConfigError,
   createLogger,
+  EXIT_CONFIG_ERROR,
   lazyClientConnection,
+  loadConfigOrReport,
   RouteserverClient,
   RoutingClientInterceptor,
   subscribeTrail,
@@ -135,14 +136,8 @@ export async function runConsoleCommand(
   flags: ConsoleFlags,
   io: { printError(message: string): void; printLine(message: string): void },
 ): Promise<number> {
-  let config: ConsoleConfig;
-  try {
-    config = loadConsoleConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.printError(error.message);
-    return 78;
-  }
+  const config = loadConfigOrReport(loadConsoleConfig, (message) => io.printError(message));
+  if (!config) return EXIT_CONFIG_ERROR;
   if (flags.host !== undefined) config.console.host = flags.host;
   if (flags.port !== undefined) config.console.port = flags.port;
   // Started by the --require entry; without it, here, before kafkajs is loaded.

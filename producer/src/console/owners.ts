@@ -4,26 +4,10 @@ import {
   type RoutingRulesSource,
   type WorkloadRef,
 } from '@sandbox-routing/shared';
+import type { WireOwner } from './page/wire';
 
-/** Something the console can send to: the baseline, or one routing key of a sandbox or RouteGroup. */
-export interface ConsoleOwner {
-  /** `baseline`, or `key:<routing key>`. */
-  id: string;
-  /** The baseline, the sandbox's or RouteGroup's name, or (real routeserver) the sandbox the key routes to. */
-  label: string;
-  /**
-   * `sandbox` / `routegroup` when the routeserver says (the local stand-in's admin state); `key` when
-   * only routing rules are known, as from Signadot's routeserver, which does not tell them apart.
-   */
-  kind: 'baseline' | 'sandbox' | 'routegroup' | 'key';
-  routingKey: string | null;
-  /** Who should run the workflow: the owner of the key for the worker's baseline workload. */
-  workerOwner: string;
-  /** Who should take the event from Kafka: the owner of the key for the ingress's baseline workload. */
-  ingressOwner: string;
-  /** A RouteGroup's member sandboxes (stand-in only). */
-  members: string[];
-}
+/** Something the console can send to (the page's own type, where each field is described). */
+export type ConsoleOwner = WireOwner;
 
 export interface OwnerListStatus {
   /** True once a routeserver answer was read. */

@@ -1,4 +1,5 @@
-import { misplacements, TrailBook, type TrailRecord, type WorkflowTrail } from '@sandbox-routing/shared';
+import { misplacements, TrailBook, type TrailRecord } from '@sandbox-routing/shared';
+import type { WireCounters, WireRow } from './page/wire';
 import type { SendPath } from './sender';
 
 /** What the console knows about an event it sent itself. */
@@ -18,38 +19,11 @@ export interface SentEvent {
   payloadPreview: string;
 }
 
-/** One row of the live trail: what the page shows for one workflow. */
-export interface TrailRow {
-  workflowId: string;
-  eventId: string | null;
-  routingKey: string | null;
-  /** How this console sent it; null for work someone else started. */
-  via: SendPath | null;
-  sentAt: string | null;
-  published: SentEvent['published'];
-  payloadPreview: string | null;
-  expected: { worker: string; ingress: string };
-  ingestedBy: string | null;
-  runs: WorkflowTrail['runs'];
-  status: WorkflowTrail['status'] | 'sent';
-  endedOn: string | null;
-  /** Send (or event time) → first trail record, and → completed, in ms. */
-  firstRecordAfterMs: number | null;
-  completedAfterMs: number | null;
-  /** Everything that ran where it should not have; empty when the event is where it belongs. */
-  misplaced: string[];
-  temporalUrl: string;
-  updatedAt: string;
-}
+/** One row of the live trail: what the page shows for one workflow (the page's own type). */
+export type TrailRow = WireRow;
 
 /** Per expected owner: what was sent, and how it went. */
-export interface OwnerCounters {
-  sent: number;
-  running: number;
-  completed: number;
-  failed: number;
-  misplaced: number;
-}
+export type OwnerCounters = WireCounters;
 
 export interface TrailHubOptions {
   /** Who should handle a key by the current rules (for work this console did not send). */

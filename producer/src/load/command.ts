@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, createLogger, RouteserverClient, subscribeTrail } from '@sandbox-routing/shared';
+import { createLogger, loadConfigOrReport, RouteserverClient, subscribeTrail } from '@sandbox-routing/shared';
 import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OwnerDirectory } from '../console/owners';
@@ -154,14 +154,8 @@ async function ownersOf(request: OwnerRequest, config: LoadCommandConfig): Promi
 
 /** Runs `load`; resolves with the exit code. */
 export async function runLoadCommand(flags: LoadFlags, io: LoadIo): Promise<number> {
-  let config: LoadCommandConfig;
-  try {
-    config = loadLoadCommandConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.printError(error.message);
-    return LOAD_EXIT.config;
-  }
+  const config = loadConfigOrReport(loadLoadCommandConfig, (message) => io.printError(message));
+  if (!config) return LOAD_EXIT.config;
   let schedule: RateSchedule;
   try {
     schedule = scheduleOf(flags);

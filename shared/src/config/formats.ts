@@ -24,6 +24,15 @@ function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
+/** A format for strings that pass `test`; any other value fails with `message`. */
+function stringFormat(test: (value: string) => boolean, message: string): convict.Format {
+  return {
+    validate(value: unknown) {
+      assert(typeof value === 'string' && test(value), message);
+    },
+  };
+}
+
 let registered = false;
 
 /** Registers the custom formats with convict (idempotent). */
@@ -49,19 +58,11 @@ export function registerFormats(): void {
               .filter((part) => part.length > 0)
           : value,
     },
-    'host-port': {
-      validate(value: unknown) {
-        assert(typeof value === 'string' && isHostPort(value), 'must be host:port');
-      },
-    },
-    'optional-host-port': {
-      validate(value: unknown) {
-        assert(
-          typeof value === 'string' && (value === '' || isHostPort(value)),
-          'must be empty or host:port',
-        );
-      },
-    },
+    'host-port': stringFormat(isHostPort, 'must be host:port'),
+    'optional-host-port': stringFormat(
+      (value) => value === '' || isHostPort(value),
+      'must be empty or host:port',
+    ),
     'http-url': {
       validate(value: unknown) {
         assert(typeof value === 'string', 'must be an http(s) URL');
@@ -83,38 +84,22 @@ export function registerFormats(): void {
         );
       },
     },
-    'dns-label': {
-      validate(value: unknown) {
-        assert(
-          typeof value === 'string' && DNS_LABEL.test(value),
-          'must be a DNS-1123 label (lowercase letters, digits, "-", at most 63 characters)',
-        );
-      },
-    },
-    'dns-subdomain': {
-      validate(value: unknown) {
-        assert(
-          typeof value === 'string' && DNS_SUBDOMAIN.test(value),
-          'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")',
-        );
-      },
-    },
-    'sandbox-name': {
-      validate(value: unknown) {
-        assert(
-          typeof value === 'string' && (value === '' || isSandboxName(value)),
-          'must be empty (baseline) or a Signadot sandbox name (a letter, then letters, digits, "-"; at most 30; not "baseline")',
-        );
-      },
-    },
-    'kafka-name': {
-      validate(value: unknown) {
-        assert(
-          typeof value === 'string' && /^[A-Za-z0-9._-]{1,249}$/.test(value),
-          'must be 1-249 characters of letters, digits, ".", "_" and "-"',
-        );
-      },
-    },
+    'dns-label': stringFormat(
+      (value) => DNS_LABEL.test(value),
+      'must be a DNS-1123 label (lowercase letters, digits, "-", at most 63 characters)',
+    ),
+    'dns-subdomain': stringFormat(
+      (value) => DNS_SUBDOMAIN.test(value),
+      'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")',
+    ),
+    'sandbox-name': stringFormat(
+      (value) => value === '' || isSandboxName(value),
+      'must be empty (baseline) or a Signadot sandbox name (a letter, then letters, digits, "-"; at most 30; not "baseline")',
+    ),
+    'kafka-name': stringFormat(
+      (value) => /^[A-Za-z0-9._-]{1,249}$/.test(value),
+      'must be 1-249 characters of letters, digits, ".", "_" and "-"',
+    ),
     // convict's Boolean turns any string but "false" into true ("flase" → true); this one is strict.
     'strict-boolean': {
       validate(value: unknown) {

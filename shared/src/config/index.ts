@@ -1,4 +1,14 @@
 export { type ConfigDocRow, describeConfig } from './docs';
 export { isHostPort } from './formats';
-export { ConfigError, type ConfigProblem, type LoadConfigOptions, loadConfig, redactConfig } from './load';
+export {
+  ConfigError,
+  type ConfigProblem,
+  EXIT_CONFIG_ERROR,
+  type LoadConfigOptions,
+  loadConfig,
+  loadConfigOrExit,
+  loadConfigOrReport,
+  redactConfig,
+} from './load';
 export * from './parts';
+export { type RoutedServiceConfig, routedServiceSchema } from './routed-service';

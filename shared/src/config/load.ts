@@ -115,3 +115,31 @@ export function redactConfig<T>(schema: Schema<T>, config: T): Record<string, un
   }
   return out;
 }
+
+/** sysexits.h EX_CONFIG: the exit code for invalid configuration, so an orchestrator can tell "fix the settings" from a crash. */
+export const EXIT_CONFIG_ERROR = 78;
+
+/**
+ * Runs `load`; when the configuration is invalid, prints the ConfigError's message (every bad setting
+ * with its env var) with `printError` and returns undefined, for the caller to exit with its
+ * configuration code. Any other error is thrown.
+ */
+export function loadConfigOrReport<T>(
+  load: () => T,
+  printError: (message: string) => void = console.error,
+): T | undefined {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    printError(error.message);
+    return undefined;
+  }
+}
+
+/** {@link loadConfigOrReport} for a process's start: invalid configuration ends it with EXIT_CONFIG_ERROR. */
+export function loadConfigOrExit<T>(load: () => T): T {
+  const config = loadConfigOrReport(load);
+  if (config === undefined) process.exit(EXIT_CONFIG_ERROR);
+  return config;
+}

@@ -11,7 +11,7 @@
  * This module imports only configuration and the OpenTelemetry SDK (never `kafkajs`, never the
  * shared index), so requiring it patches before anything else loads.
  */
-import { ConfigError, loadConfig } from '../config/load';
+import { loadConfig, loadConfigOrExit } from '../config/load';
 import {
   type SignadotIdentityConfig,
   signadotIdentitySchema,
@@ -20,9 +20,6 @@ import {
 } from '../config/parts';
 import { instanceLabel } from '../routes/types';
 import { startTelemetry, type Telemetry } from './telemetry';
-
-/** sysexits.h EX_CONFIG, as the services use for invalid configuration. */
-const EXIT_CONFIG_ERROR = 78;
 
 /** One telemetry per process, found by every copy of this module (a global, keyed by a symbol). */
 const INSTALLED = Symbol.for('sandbox-routing.telemetry');
@@ -47,21 +44,16 @@ interface InstrumentConfig {
 export function instrument(defaults: { serviceName: string }): Telemetry {
   const running = installedTelemetry();
   if (running) return running;
-  let config: InstrumentConfig;
-  try {
-    config = loadConfig<InstrumentConfig>(
+  const config = loadConfigOrExit(() =>
+    loadConfig<InstrumentConfig>(
       {
         telemetry: telemetrySchema(defaults),
         // Only the sandbox name is read; the baseline name's default does not matter here.
         signadot: signadotIdentitySchema({ baselineName: defaults.serviceName }),
       },
       { fileSections: ['telemetry', 'signadot'] },
-    );
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(EXIT_CONFIG_ERROR);
-  }
+    ),
+  );
   const telemetry = startTelemetry(config.telemetry, instanceLabel(config.signadot.sandboxName));
   (globalThis as Holder)[INSTALLED] = telemetry;
   return telemetry;

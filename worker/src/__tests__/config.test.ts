@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@sandbox-routing/shared';
-import { assertReadmeDocumentsConfig } from '@sandbox-routing/testkit';
+import { serviceConfigTests } from '@sandbox-routing/testkit';
 import { loadWorkerConfig, workerSchema } from '../config';
 
 function rejects(env: Record<string, string>, setting: RegExp): void {
@@ -14,22 +14,22 @@ function rejects(env: Record<string, string>, setting: RegExp): void {
 }
 
 describe('worker configuration', () => {
-  it('validates with no environment (local-stack defaults)', () => {
-    const config = loadWorkerConfig({ env: {} });
-    assert.equal(config.temporal.address, '127.0.0.1:7233');
-    assert.equal(config.telemetry.serviceName, 'worker');
-    assert.equal(config.http.port, 8082);
-    assert.deepEqual(config.worker, {
-      variant: 'standard',
-      activityMismatchPolicy: 'log',
-      recordSearchAttributes: true,
-      shutdownGraceMs: 30_000,
-      workflowBundle: '',
-    });
-  });
-
-  it('stops with a message naming the setting and its env var', () => {
-    rejects({ LOG_LEVEL: 'chatty' }, /telemetry\.logLevel \(env LOG_LEVEL\)/);
+  serviceConfigTests({
+    serviceName: 'worker',
+    schema: workerSchema,
+    load: loadWorkerConfig,
+    readmePath: path.resolve(__dirname, '../../../README.md'),
+    checkDefaults(config) {
+      assert.equal(config.temporal.address, '127.0.0.1:7233');
+      assert.equal(config.http.port, 8082);
+      assert.deepEqual(config.worker, {
+        variant: 'standard',
+        activityMismatchPolicy: 'log',
+        recordSearchAttributes: true,
+        shutdownGraceMs: 30_000,
+        workflowBundle: '',
+      });
+    },
   });
 
   it('reads the worker settings from the environment', () => {
@@ -64,9 +64,5 @@ describe('worker configuration', () => {
       { WORKER_WORKFLOW_BUNDLE: 'no/such/bundle.js' },
       /worker\.workflowBundle \(env WORKER_WORKFLOW_BUNDLE\).*no file at .*no\/such\/bundle\.js/,
     );
-  });
-
-  it('is documented in the README configuration table', () => {
-    assertReadmeDocumentsConfig(workerSchema, path.resolve(__dirname, '../../../README.md'));
   });
 });

@@ -21,7 +21,7 @@ import {
   silentLogger,
   startRouteTable,
 } from '@sandbox-routing/shared';
-import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
+import { pollUntil, runHistories, stackEnv } from '@sandbox-routing/testkit';
 import {
   Client,
   Connection,
@@ -420,16 +420,8 @@ describe('worker processes: baseline and sandbox (v2)', () => {
   it('replays the recorded processOrder histories deterministically', async () => {
     assert.ok(recorded.length >= 4);
     const histories: HistoryAndWorkflowId[] = [];
-    for (const workflowId of recorded) {
-      // Every run of the chain, including the first run that the redirect ended by continue-as-new.
-      let runId: string | undefined = (await plainClient.workflow.getHandle(workflowId).describe()).runId;
-      while (runId) {
-        const history = await plainClient.workflow.getHandle(workflowId, runId).fetchHistory();
-        histories.push({ workflowId, history });
-        runId =
-          history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-      }
-    }
+    // Every run of the chain, including the first run that the redirect ended by continue-as-new.
+    for (const workflowId of recorded) histories.push(...(await runHistories(plainClient, workflowId)));
     assert.ok(histories.length > recorded.length, 'the redirected workflow has two runs');
     const replays = Worker.runReplayHistories(
       {

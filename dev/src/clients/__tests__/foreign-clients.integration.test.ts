@@ -14,6 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ensureTemporalCli } from '../../stack/tools';
 import {
   type ClientCase,
+  type ClientOptions,
   type ClientRun,
   GO_CASES,
   PYTHON_CASES,
@@ -70,17 +71,26 @@ describe('foreign clients (Python, Go, Temporal CLI) on the shared queue', () =>
   const sandbox = () => ({ instance: workers.sandbox, taskQueue: workers.sandboxQueue });
   const baseline = () => ({ instance: 'baseline', taskQueue: workers.sharedQueue });
 
+  /** Runs a client case keyed for the sandbox and checks it ran there, every event accounted for. */
+  async function runOnSandbox(
+    language: 'python' | 'go',
+    options: Pick<ClientOptions, 'case' | 'baggageValue'>,
+  ): Promise<ClientRun> {
+    const [run] = await runForeignClient(language, env.TEMPORAL_ADDRESS, {
+      taskQueue: workers.sharedQueue,
+      key: workers.key,
+      ...options,
+    });
+    assert.ok(run);
+    assertRanOn(run.result, workers.sandbox, workers.sandboxQueue, workers.key);
+    assertAccountedFor(run, sandbox());
+    return run;
+  }
+
   for (const clientCase of PYTHON_CASES) {
     it(`Python TracingInterceptor, sandbox key: ${clientCase} ends on the sandbox, nothing lost`, async () => {
-      const [run] = await runForeignClient('python', env.TEMPORAL_ADDRESS, {
-        taskQueue: workers.sharedQueue,
-        key: workers.key,
-        case: clientCase,
-      });
-      assert.ok(run);
-      assertRanOn(run.result, workers.sandbox, workers.sandboxQueue, workers.key);
+      const run = await runOnSandbox('python', { case: clientCase });
       assert.equal(run.result.pricing, 'v2-discount');
-      assertAccountedFor(run, sandbox());
       for (const query of run.queries ?? []) {
         assert.equal(query.error, undefined, `query answered (${query.ms} ms)`);
         assert.ok(query.answer === 'waiting' || query.answer === 'approved');
@@ -91,15 +101,7 @@ describe('foreign clients (Python, Go, Temporal CLI) on the shared queue', () =>
   }
 
   it('Python: a key with a ;property (sent as K%3Bprop%3D1 in _tracer-data) is routed by the key', async () => {
-    const [run] = await runForeignClient('python', env.TEMPORAL_ADDRESS, {
-      taskQueue: workers.sharedQueue,
-      key: workers.key,
-      baggageValue: `${workers.key};prop=1`,
-      case: 'signal-with-start',
-    });
-    assert.ok(run);
-    assertRanOn(run.result, workers.sandbox, workers.sandboxQueue, workers.key);
-    assertAccountedFor(run, sandbox());
+    await runOnSandbox('python', { baggageValue: `${workers.key};prop=1`, case: 'signal-with-start' });
   });
 
   for (const clientCase of ['update-with-start', 'start-then-update', 'query'] satisfies ClientCase[]) {
@@ -119,14 +121,7 @@ describe('foreign clients (Python, Go, Temporal CLI) on the shared queue', () =>
 
   for (const clientCase of GO_CASES) {
     it(`Go OpenTelemetry interceptor, sandbox key: ${clientCase} ends on the sandbox`, async () => {
-      const [run] = await runForeignClient('go', env.TEMPORAL_ADDRESS, {
-        taskQueue: workers.sharedQueue,
-        key: workers.key,
-        case: clientCase,
-      });
-      assert.ok(run);
-      assertRanOn(run.result, workers.sandbox, workers.sandboxQueue, workers.key);
-      assertAccountedFor(run, sandbox());
+      await runOnSandbox('go', { case: clientCase });
     });
   }
 

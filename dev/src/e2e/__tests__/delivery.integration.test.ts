@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pollUntil, readMessages, stackEnv } from '@sandbox-routing/testkit';
+import { readMessages, stackEnv } from '@sandbox-routing/testkit';
 import type { KafkaMessage } from 'kafkajs';
 import { Pipeline } from '../../pipeline/pipeline';
 import { killService } from '../../pipeline/service-process';
@@ -119,10 +119,13 @@ describe('delivery guarantees end to end', () => {
     // Replay every partition from offset 0: a new consumer group starts at the earliest offset, and
     // does not wait out the crashed member's session the way a reset of the old group would.
     const second = await pipeline.startIngress('', { KAFKA_CONSUMER_GROUP: `replay-${id}` });
-    await pollUntil(
-      async () =>
-        (await pipeline.metric(second, 'sandbox_routing_ingress_events_total', 'action="duplicate"')) >=
-        published.events.length,
+    await pipeline.awaitMetric(
+      second,
+      {
+        name: 'sandbox_routing_ingress_events_total',
+        labels: 'action="duplicate"',
+        atLeast: published.events.length,
+      },
       { description: 'every event to be redelivered and found already started', timeoutMs: 30_000 },
     );
     assert.equal(

@@ -47,9 +47,9 @@ describe('ingress: many starts in flight, a crash mid-batch', () => {
   it('loses nothing, starts nothing twice, and never commits past an event not yet started', async () => {
     const first: ServiceProcess = await pipeline.startIngress('', env);
     // Kill it once a good part of the backlog is done and plenty is in flight.
-    await pollUntil(
-      async () =>
-        (await pipeline.metric(first, 'sandbox_routing_ingress_events_total', 'action="started"')) >= 100,
+    await pipeline.awaitMetric(
+      first,
+      { name: 'sandbox_routing_ingress_events_total', labels: 'action="started"', atLeast: 100 },
       { description: 'the ingress to start 100 workflows', timeoutMs: 120_000, intervalMs: 20 },
     );
     await killService(first);

@@ -128,13 +128,13 @@ describe('outages and health', () => {
     await notReadyBecause(worker, 'temporal-reachable', outage);
 
     const during = await pipeline.publish({ count: 6, idPrefix: `down-${id}` });
-    await pollUntil(
-      async () =>
-        (await pipeline.metric(
-          ingress,
-          'sandbox_routing_ingress_backing_off_partitions',
-          'operation="workflow start"',
-        )) >= 1,
+    await pipeline.awaitMetric(
+      ingress,
+      {
+        name: 'sandbox_routing_ingress_backing_off_partitions',
+        labels: 'operation="workflow start"',
+        atLeast: 1,
+      },
       { description: 'the ingress to back off its workflow starts', timeoutMs: 30_000 },
     );
     assert.deepEqual(await pipeline.committedOffsets(), offsets, 'nothing committed while Temporal is down');

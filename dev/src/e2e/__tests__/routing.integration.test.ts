@@ -72,12 +72,9 @@ describe('pipeline routing end to end', () => {
     await pipeline.registerSandbox(A.name, A.key, ['ingress', 'worker']);
     await pipeline.registerSandbox(B.name, B.key, ['worker']);
     await pipeline.registerRouteGroup(GROUP.name, GROUP.key, [B.name]);
-    await Promise.all([
-      pipeline.startWorker(),
-      pipeline.startIngress(),
-      pipeline.startWorker(A.name),
-      pipeline.startIngress(A.name),
-      pipeline.startWorker(B.name),
+    await pipeline.startServices([
+      { name: A.name, forks: ['ingress', 'worker'] },
+      { name: B.name, forks: ['worker'] },
     ]);
   });
 

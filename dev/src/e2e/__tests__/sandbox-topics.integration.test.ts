@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
+import { stackEnv } from '@sandbox-routing/testkit';
 import { Pipeline } from '../../pipeline/pipeline';
 import type { ServiceProcess } from '../../pipeline/service-process';
 import { STACK_DIR } from '../../stack/paths';
@@ -69,13 +69,9 @@ describe('sandbox topics: forks that start late, and teardown', () => {
       count: 4,
       idPrefix: `${sandbox.key}b`,
     });
-    await pollUntil(
-      async () =>
-        (await pipeline.metric(
-          baselineIngress,
-          'sandbox_routing_ingress_events_total',
-          'action="forwarded"',
-        )) >= 7,
+    await pipeline.awaitMetric(
+      baselineIngress,
+      { name: 'sandbox_routing_ingress_events_total', labels: 'action="forwarded"', atLeast: 7 },
       { description: 'the baseline to forward the 4 events to the sandbox topic', timeoutMs: 30_000 },
     );
 

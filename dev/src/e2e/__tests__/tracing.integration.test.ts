@@ -66,14 +66,11 @@ describe('tracing: one trace per event, from the producer to the last activity',
       });
       await pipeline.registerSandbox(sandbox.name, sandbox.key, ['worker']);
       await pipeline.registerSandbox(forked.name, forked.key, ['ingress', 'worker']);
-      const [, , fork] = await Promise.all([
-        pipeline.startIngress(),
-        pipeline.startWorker(),
-        pipeline.startWorker(sandbox.name),
-        pipeline.startWorker(forked.name),
-        pipeline.startIngress(forked.name),
+      const [, , fork] = await pipeline.startServices([
+        { name: sandbox.name, forks: ['worker'] },
+        { name: forked.name, forks: ['worker', 'ingress'] },
       ]);
-      sandboxWorker = fork;
+      sandboxWorker = fork as ServiceProcess;
     },
     { timeout: 180_000 },
   );
@@ -84,14 +81,20 @@ describe('tracing: one trace per event, from the producer to the last activity',
     await pipeline?.deleteSandbox(forked.name);
   });
 
+  /** Publishes one event with `routingKey` and waits for its workflow to end: the event, its trace, where it ran. */
+  async function publishOne(idPrefix: string, routingKey: string) {
+    const summary = await pipeline.publish({ idPrefix: `${idPrefix}-${id}`, routingKey });
+    const event = summary.events[0];
+    assert.ok(event?.traceId, 'the producer reports the trace it started');
+    const { ranOn } = await pipeline.outcome(event.id);
+    return { id: event.id, traceId: event.traceId, ranOn };
+  }
+
   it('an event for a sandbox: producer, ingress and worker spans in one trace, each with the routing key', {
     timeout: 120_000,
   }, async () => {
-    const summary = await pipeline.publish({ idPrefix: `trace-${id}`, routingKey: sandbox.key });
-    const event = summary.events[0];
-    assert.ok(event?.traceId, 'the producer reports the trace it started');
-    const outcome = await pipeline.outcome(event.id);
-    assert.equal(outcome.ranOn, sandbox.name);
+    const event = await publishOne('trace', sandbox.key);
+    assert.equal(event.ranOn, sandbox.name);
 
     const spans = await awaitTrace(jaeger, event.traceId, workerDone);
     assert.ok(spans.every((s) => s.traceId === event.traceId));
@@ -181,10 +184,8 @@ describe('tracing: one trace per event, from the producer to the last activity',
   it("a forwarded event: the baseline ingress's forward and the fork's ingress, workflow and activities in one trace", {
     timeout: 120_000,
   }, async () => {
-    const summary = await pipeline.publish({ idPrefix: `fwd-${id}`, routingKey: forked.key });
-    const event = summary.events[0];
-    assert.ok(event?.traceId);
-    assert.equal((await pipeline.outcome(event.id)).ranOn, forked.name);
+    const event = await publishOne('fwd', forked.key);
+    assert.equal(event.ranOn, forked.name);
     const spans = await awaitTrace(jaeger, event.traceId, workerDone);
     const [send] = withOperation(spans, `send ${pipeline.topic}`);
     const [forward] = withOperation(spans, `process ${pipeline.topic}`);
@@ -221,10 +222,7 @@ describe('tracing: one trace per event, from the producer to the last activity',
   it("an activity's and a workflow's log lines on the sandbox carry the routing key, the owner and the trace id", {
     timeout: 120_000,
   }, async () => {
-    const summary = await pipeline.publish({ idPrefix: `log-${id}`, routingKey: sandbox.key });
-    const event = summary.events[0];
-    assert.ok(event?.traceId);
-    await pipeline.outcome(event.id);
+    const event = await publishOne('log', sandbox.key);
     // The activity logs through Temporal's activity logger into the worker's JSON log.
     const [line] = await pollUntil(
       () => {

@@ -93,12 +93,9 @@ describe('soak under faults', () => {
     pipeline = await Pipeline.isolated(stack, path.join(STACK_DIR, 'logs', `faults-soak-${id}`), env);
     await pipeline.registerSandbox(FORKED.name, FORKED.key, ['ingress', 'worker']);
     await pipeline.registerSandbox(WORKER_ONLY.name, WORKER_ONLY.key, ['worker']);
-    await Promise.all([
-      pipeline.startWorker(),
-      pipeline.startIngress(),
-      pipeline.startWorker(FORKED.name),
-      pipeline.startIngress(FORKED.name),
-      pipeline.startWorker(WORKER_ONLY.name),
+    await pipeline.startServices([
+      { name: FORKED.name, forks: ['ingress', 'worker'] },
+      { name: WORKER_ONLY.name, forks: ['worker'] },
     ]);
   });
 

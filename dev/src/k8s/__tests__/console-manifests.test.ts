@@ -8,13 +8,14 @@ import {
   findObject,
   imageName,
   kustomization,
+  nodeCommand,
   parseServiceTarget,
-  podTemplate,
   REPO_ROOT,
   type RouteGroupSpec,
   type SandboxSpec,
   sampleValue,
   signadotFiles,
+  workloadOf,
 } from '../manifests';
 
 /** The console's Deployment and Service, and its preview-URL endpoint in the Signadot specs. */
@@ -29,17 +30,8 @@ describe('console manifests', () => {
   for (const overlay of ['k8s/overlays/dev', 'k8s/overlays/managed-temporal']) {
     it(`${overlay}: runs \`producer console\` from the producer image, on all interfaces, probed on its port`, () => {
       const k = kustomization(overlay);
-      const deployment = findObject(k, 'Deployment', 'console');
-      assert.ok(deployment, 'a console Deployment');
-      const main = podTemplate(deployment)?.spec.containers[0];
-      assert.ok(main);
-      assert.deepEqual(main.command, [
-        'node',
-        '--require',
-        './producer/dist/instrument.js',
-        'producer/dist/cli.js',
-        'console',
-      ]);
+      const { main } = workloadOf(k, 'Deployment', 'console');
+      assert.deepEqual(main.command, nodeCommand('producer', 'cli.js', 'console'));
       assert.equal(imageName(main.image), 'sandbox-routing/producer');
       const env = envOf(main);
       const value = (name: string) => env.get(name)?.value;

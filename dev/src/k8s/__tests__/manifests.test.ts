@@ -17,6 +17,7 @@ import {
   type K8sObject,
   type KustomizationReport,
   kustomization,
+  nodeCommand,
   objectsOf,
   type PodTemplate,
   parseServiceTarget,
@@ -34,6 +35,7 @@ import {
   stageCommand,
   stageUser,
   VALIDATOR,
+  workloadOf,
 } from '../manifests';
 
 /**
@@ -72,13 +74,13 @@ const SERVICES: ServiceExpectation[] = [
       KAFKA_CONSUMER_GROUP: 'ingress',
       WORKER_BASELINE_NAME: 'worker',
     },
-    command: ['node', '--require', './ingress/dist/instrument.js', 'ingress/dist/main.js'],
+    command: nodeCommand('ingress', 'main.js'),
   },
   {
     name: 'worker',
     configSource: 'worker/src/config.ts',
     env: {},
-    command: ['node', '--require', './worker/dist/instrument.js', 'worker/dist/main.js'],
+    command: nodeCommand('worker', 'main.js'),
   },
 ];
 
@@ -88,11 +90,14 @@ const SERVICE_OVERLAYS = [
   { dir: 'k8s/overlays/managed-temporal', inClusterTemporal: false },
 ];
 
-/** The HTTP port default of a service, read from its config schema source (`httpSchema({ port: N })`). */
+/**
+ * The HTTP port default of a service, read from its config schema source (`httpSchema({ port: N })`
+ * or `routedServiceSchema({ name: '…', port: N })`).
+ */
 function configuredHttpPort(source: string): number {
   const text = readFileSync(path.join(ROOT, source), 'utf8');
-  const m = /httpSchema\(\s*\{\s*port:\s*(\d+)\s*\}\s*\)/.exec(text);
-  assert.ok(m, `${source}: no httpSchema({ port: N }) found`);
+  const m = /(?:httpSchema|routedServiceSchema)\(\s*\{[^}]*\bport:\s*(\d+)\s*\}\s*\)/.exec(text);
+  assert.ok(m, `${source}: no httpSchema({ port: N }) or routedServiceSchema({ …, port: N }) found`);
   return Number(m[1]);
 }
 
@@ -100,13 +105,7 @@ function deployment(
   k: KustomizationReport,
   name: string,
 ): { obj: K8sObject; tmpl: PodTemplate; main: Container } {
-  const obj = findObject(k, 'Deployment', name);
-  assert.ok(obj, `${k.dir}: no Deployment ${name}`);
-  const tmpl = podTemplate(obj);
-  assert.ok(tmpl, `${k.dir}: Deployment ${name} has no pod template`);
-  const main = tmpl.spec.containers.find((c) => c.name === name) ?? tmpl.spec.containers[0];
-  assert.ok(main, `${k.dir}: Deployment ${name} has no container`);
-  return { obj, tmpl, main };
+  return workloadOf(k, 'Deployment', name);
 }
 
 function labelsMatch(
@@ -357,18 +356,14 @@ describe('kubernetes manifests', () => {
   describe('in-cluster dependencies (k8s/overlays/dev)', () => {
     it('runs Kafka as three combined broker+controller KRaft nodes with the topics created by a Job', () => {
       const k = kustomization('k8s/overlays/dev');
-      const kafka = findObject(k, 'StatefulSet', 'kafka');
-      assert.ok(kafka);
+      const { obj: kafka, main: c } = workloadOf(k, 'StatefulSet', 'kafka');
       assert.equal(kafka.spec.replicas, 3);
-      const c = podTemplate(kafka)?.spec.containers[0];
-      assert.ok(c);
       assert.match(c.image, /^apache\/kafka:/);
       assert.equal(envOf(c).get('KAFKA_PROCESS_ROLES')?.value, 'broker,controller');
       const voters = envOf(c).get('KAFKA_CONTROLLER_QUORUM_VOTERS')?.value ?? '';
       assert.equal(voters.split(',').length, 3);
-      const job = findObject(k, 'Job', 'kafka-topics');
-      assert.ok(job);
-      const script = (podTemplate(job)?.spec.containers[0]?.args ?? []).join('\n');
+      const topicsJob = workloadOf(k, 'Job', 'kafka-topics').main;
+      const script = (topicsJob.args ?? []).join('\n');
       for (const topic of ['events', 'events.dead-letter', 'events.results']) {
         assert.match(
           script,
@@ -376,7 +371,7 @@ describe('kubernetes manifests', () => {
           `topic ${topic} is created`,
         );
       }
-      const jobEnv = envOf(podTemplate(job)?.spec.containers[0] as Container);
+      const jobEnv = envOf(topicsJob);
       assert.equal(jobEnv.get('EVENTS_PARTITIONS')?.value, '3');
       // A dead-letter copy is the original plus reason headers: the dead-letter topic must take more.
       const eventsMax = Number(jobEnv.get('EVENTS_MAX_MESSAGE_BYTES')?.value);
@@ -404,17 +399,10 @@ describe('kubernetes manifests', () => {
 
     it('runs Temporal on PostgreSQL with the UI and a Job creating the Signadot search attributes', () => {
       const k = kustomization('k8s/overlays/dev');
-      const server = findObject(k, 'Deployment', 'temporal');
-      assert.ok(server);
-      assert.equal(
-        envOf(podTemplate(server)?.spec.containers[0] as Container).get('DB')?.value,
-        'postgres12',
-      );
+      assert.equal(envOf(workloadOf(k, 'Deployment', 'temporal').main).get('DB')?.value, 'postgres12');
       assert.ok(findObject(k, 'StatefulSet', 'temporal-postgres'));
       assert.ok(findObject(k, 'Deployment', 'temporal-ui'));
-      const job = findObject(k, 'Job', 'temporal-setup');
-      assert.ok(job);
-      const script = (podTemplate(job)?.spec.containers[0]?.args ?? []).join('\n');
+      const script = (workloadOf(k, 'Job', 'temporal-setup').main.args ?? []).join('\n');
       assert.match(script, /for sa in SignadotRoutingKey SignadotSandbox/);
       assert.match(script, /--type Keyword/);
       assert.match(script, /namespace create/);
@@ -430,16 +418,9 @@ describe('kubernetes manifests', () => {
   describe('producer Job (k8s/overlays/dev-producer)', () => {
     it('publishes 10 events with the routing key from ROUTING_KEY', () => {
       const k = kustomization('k8s/overlays/dev-producer');
-      const job = findObject(k, 'Job', 'producer');
-      assert.ok(job);
-      const c = podTemplate(job)?.spec.containers[0];
-      assert.ok(c);
+      const c = workloadOf(k, 'Job', 'producer').main;
       assert.deepEqual(c.command, [
-        'node',
-        '--require',
-        './producer/dist/instrument.js',
-        'producer/dist/cli.js',
-        'publish',
+        ...nodeCommand('producer', 'cli.js', 'publish'),
         '--routing-key',
         '$(ROUTING_KEY)',
         '--count',
@@ -663,45 +644,27 @@ describe('kubernetes manifests', () => {
         variant(() => {}),
         true,
       );
-      assert.equal(
-        variant((d) => {
-          d.name = 'a-name-that-is-much-longer-than-30';
-        }),
-        false,
-      );
-      assert.equal(
-        variant((d) => {
-          d.name = '1starts-with-digit';
-        }),
-        false,
-      );
-      assert.equal(
-        variant((d) => {
-          Reflect.deleteProperty(d.spec, 'cluster');
-        }),
-        false,
-      );
-      assert.equal(
-        variant((d) => {
-          const fork = d.spec.forks?.[0];
-          if (fork) fork.forkOf.kind = 'StatefulSet';
-        }),
-        false,
-      );
-      assert.equal(
-        variant((d) => {
-          d.apiVersion = 'signadot.com/v1';
-        }),
-        false,
-      );
-      assert.equal(
-        variant((d) => {
-          const img = d.spec.forks?.[0]?.customizations?.images?.[0];
-          if (img) img.image = '@{image}';
-        }),
-        false,
-        'an unexpanded placeholder is not an image',
-      );
+      const rejected: [string, (d: SandboxSpec & Record<string, unknown>) => void][] = [
+        ['a name over 30 characters', (d) => (d.name = 'a-name-that-is-much-longer-than-30')],
+        ['a name starting with a digit', (d) => (d.name = '1starts-with-digit')],
+        ['no cluster', (d) => Reflect.deleteProperty(d.spec, 'cluster')],
+        [
+          'a fork of a StatefulSet',
+          (d) => {
+            const fork = d.spec.forks?.[0];
+            if (fork) fork.forkOf.kind = 'StatefulSet';
+          },
+        ],
+        ['another apiVersion', (d) => (d.apiVersion = 'signadot.com/v1')],
+        [
+          'an unexpanded placeholder is not an image',
+          (d) => {
+            const img = d.spec.forks?.[0]?.customizations?.images?.[0];
+            if (img) img.image = '@{image}';
+          },
+        ],
+      ];
+      for (const [what, mutate] of rejected) assert.equal(variant(mutate), false, what);
       assert.equal(
         schema('routegroup')({
           name: 'rg',

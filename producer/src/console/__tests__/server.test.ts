@@ -4,7 +4,7 @@ import type { PipelineEvent } from '@sandbox-routing/shared';
 import type { FastifyInstance } from 'fastify';
 import { type ConsoleOwner, ownersFrom } from '../owners';
 import type { ConsoleDispatcher, SendPath } from '../sender';
-import { buildConsoleServer, MAX_BODY_BYTES } from '../server';
+import { buildConsoleServer, type ConsoleServerDeps, MAX_BODY_BYTES } from '../server';
 import { TrailHub } from '../trail-hub';
 
 const WORKER = { kind: 'Deployment', namespace: 'local', name: 'worker' };
@@ -16,6 +16,23 @@ const owners: ConsoleOwner[] = ownersFrom(
   [{ routingKey: KEY, baseline: INGRESS, destinationSandbox: { name: 'pr-101' } }],
   undefined,
 );
+
+/** The server with the given owners, trail and sending, always ready, on loopback. */
+function testServer(
+  deps: Pick<ConsoleServerDeps, 'owners' | 'hub' | 'dispatcher'>,
+): Promise<FastifyInstance> {
+  return buildConsoleServer({
+    ...deps,
+    ready: () => true,
+    info: {
+      temporalUiUrl: 'http://127.0.0.1:8233',
+      namespace: 'default',
+      sharedQueue: 'orders',
+      resultsTopic: 'r',
+    },
+    host: '127.0.0.1',
+  });
+}
 
 /** The server on its own: owners, trail and sending are in-memory fakes. */
 describe('console server API', () => {
@@ -41,7 +58,7 @@ describe('console server API', () => {
       close: async () => undefined,
     };
     const byId = (id: string) => owners.find((o) => o.id === id);
-    app = await buildConsoleServer({
+    app = await testServer({
       owners: {
         owners: () => owners,
         status: () => ({ synced: true, error: null, updatedAt: null }),
@@ -57,14 +74,6 @@ describe('console server API', () => {
         temporalUrl: () => '',
       }),
       dispatcher,
-      ready: () => true,
-      info: {
-        temporalUiUrl: 'http://127.0.0.1:8233',
-        namespace: 'default',
-        sharedQueue: 'orders',
-        resultsTopic: 'r',
-      },
-      host: '127.0.0.1',
     });
   });
 
@@ -226,7 +235,7 @@ describe('console event stream', () => {
       expectedFor: () => ({ worker: 'baseline', ingress: 'baseline' }),
       temporalUrl: () => '',
     });
-    const app = await buildConsoleServer({
+    const app = await testServer({
       owners: {
         owners: () => owners,
         status: () => ({ synced: true, error: null, updatedAt: null }),
@@ -236,14 +245,6 @@ describe('console event stream', () => {
       },
       hub,
       dispatcher: { topic: 'events', send: async () => [], close: async () => undefined },
-      ready: () => true,
-      info: {
-        temporalUiUrl: 'http://127.0.0.1:8233',
-        namespace: 'default',
-        sharedQueue: 'orders',
-        resultsTopic: 'r',
-      },
-      host: '127.0.0.1',
     });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const response = await fetch(`${url}/api/stream`);

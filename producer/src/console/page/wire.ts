@@ -3,13 +3,23 @@
  * are type-checked against these shapes; the page renders every string in them as text.
  */
 
+/** Something the console can send to: the baseline, or one routing key of a sandbox or RouteGroup. */
 export interface WireOwner {
+  /** `baseline`, or `key:<routing key>`. */
   id: string;
+  /** The baseline, the sandbox's or RouteGroup's name, or (real routeserver) the sandbox the key routes to. */
   label: string;
+  /**
+   * `sandbox` / `routegroup` when the routeserver says (the local stand-in's admin state); `key` when
+   * only routing rules are known, as from Signadot's routeserver, which does not tell them apart.
+   */
   kind: 'baseline' | 'sandbox' | 'routegroup' | 'key';
   routingKey: string | null;
+  /** Who should run the workflow: the owner of the key for the worker's baseline workload. */
   workerOwner: string;
+  /** Who should take the event from Kafka: the owner of the key for the ingress's baseline workload. */
   ingressOwner: string;
+  /** A RouteGroup's member sandboxes (stand-in only). */
   members: string[];
 }
 
@@ -48,10 +58,12 @@ export interface WireRun {
 
 export type WireSendPath = 'kafka' | 'temporal';
 
+/** One row of the live trail: what the page shows for one workflow. */
 export interface WireRow {
   workflowId: string;
   eventId: string | null;
   routingKey: string | null;
+  /** How this console sent it; null for work someone else started. */
   via: WireSendPath | null;
   sentAt: string | null;
   published: { topic: string; partition: number; offset: string } | null;
@@ -61,13 +73,16 @@ export interface WireRow {
   runs: WireRun[];
   status: 'sent' | 'running' | 'completed' | 'failed' | 'cancelled';
   endedOn: string | null;
+  /** Send (or event time) → first trail record, and → completed, in ms. */
   firstRecordAfterMs: number | null;
   completedAfterMs: number | null;
+  /** Everything that ran where it should not have; empty when the event is where it belongs. */
   misplaced: string[];
   temporalUrl: string;
   updatedAt: string;
 }
 
+/** Per expected owner: what was sent, and how it went. */
 export interface WireCounters {
   sent: number;
   running: number;

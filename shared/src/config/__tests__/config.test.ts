@@ -6,38 +6,22 @@ import { describe, it } from 'node:test';
 import type { Schema } from 'convict';
 import {
   ConfigError,
-  type HttpConfig,
-  httpSchema,
   type KafkaConfig,
   kafkaSchema,
   loadConfig,
-  type RouteserverConfig,
+  type RoutedServiceConfig,
   redactConfig,
-  routeserverSchema,
-  type SignadotIdentityConfig,
-  signadotIdentitySchema,
-  type TelemetryConfig,
-  type TemporalConfig,
-  telemetrySchema,
-  temporalSchema,
+  routedServiceSchema,
 } from '..';
 
-interface AllParts {
+/** Every schema part: a routed service's and Kafka's. */
+interface AllParts extends RoutedServiceConfig {
   kafka: KafkaConfig;
-  temporal: TemporalConfig;
-  routeserver: RouteserverConfig;
-  signadot: SignadotIdentityConfig;
-  telemetry: TelemetryConfig;
-  http: HttpConfig;
 }
 
 const schema = (): Schema<AllParts> => ({
   kafka: kafkaSchema({ clientId: 'test' }),
-  temporal: temporalSchema(),
-  routeserver: routeserverSchema(),
-  signadot: signadotIdentitySchema({ baselineName: 'worker' }),
-  telemetry: telemetrySchema({ serviceName: 'test' }),
-  http: httpSchema({ port: 8082 }),
+  ...routedServiceSchema({ name: 'worker', port: 8082 }),
 });
 
 function rejects(env: NodeJS.ProcessEnv): ConfigError {

@@ -212,12 +212,18 @@ describe('RouteTable in watch mode', () => {
   });
 });
 
+/** A polling table past its first fetch (answered with `rules`), and the client it polls. */
+async function syncedPollingTable(unknownKeyRefetchIntervalMs: number, rules: RoutingRule[] = []) {
+  const client = new ScriptedClient();
+  const routes = table({ client, unknownKeyRefetchIntervalMs });
+  client.answer(rules);
+  assert.ok(await routes.waitForFirstSync());
+  return { client, routes };
+}
+
 describe('RouteTable in polling mode', () => {
   it('an unknown key waits for a fetch that started after the question, not the one in flight', async () => {
-    const client = new ScriptedClient();
-    const routes = table({ client, unknownKeyRefetchIntervalMs: 10 });
-    client.answer([]);
-    assert.ok(await routes.waitForFirstSync());
+    const { client, routes } = await syncedPollingTable(10);
     // A refresh in flight when the question comes: the sandbox may have been created after it started.
     void routes.refresh();
     await client.called(2);
@@ -236,10 +242,7 @@ describe('RouteTable in polling mode', () => {
   });
 
   it('takes a sandbox found by the fetch in flight at once', async () => {
-    const client = new ScriptedClient();
-    const routes = table({ client, unknownKeyRefetchIntervalMs: 60_000 });
-    client.answer([]);
-    assert.ok(await routes.waitForFirstSync());
+    const { client, routes } = await syncedPollingTable(60_000);
     void routes.refresh();
     await client.called(2);
     const pending = routes.ownerOf('k-new');
@@ -249,10 +252,7 @@ describe('RouteTable in polling mode', () => {
   });
 
   it('a failed fetch answers from the last good set', async () => {
-    const client = new ScriptedClient();
-    const routes = table({ client, unknownKeyRefetchIntervalMs: 5 });
-    client.answer([rule('k1', 'alpha')]);
-    assert.ok(await routes.waitForFirstSync());
+    const { client, routes } = await syncedPollingTable(5, [rule('k1', 'alpha')]);
     const pending = routes.ownerOf('k-unknown');
     await client.called(2);
     client.fail();
@@ -262,10 +262,7 @@ describe('RouteTable in polling mode', () => {
   });
 
   it('stop() releases keys waiting for a refetch', async () => {
-    const client = new ScriptedClient();
-    const routes = table({ client, unknownKeyRefetchIntervalMs: 60_000 });
-    client.answer([]);
-    assert.ok(await routes.waitForFirstSync());
+    const { client, routes } = await syncedPollingTable(60_000);
     const pending = routes.ownerOf('k-waiting');
     await routes.stop();
     assert.deepEqual(await pending, { kind: 'baseline' });

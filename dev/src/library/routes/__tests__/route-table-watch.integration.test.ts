@@ -4,14 +4,10 @@
  * first-sync gating.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   decideOwnership,
-  type InstanceIdentity,
   RouteserverClient,
   RouteserverWatchClient,
   RouteTable,
@@ -20,26 +16,8 @@ import {
 } from '@sandbox-routing/shared';
 import { freePort, pollUntil } from '@sandbox-routing/testkit';
 import type { InitialState } from '../../../routeserver/model';
-import { StandInProcess, type StandInProcessOptions } from '../../../routeserver/standin-process';
-
-const WORKER = { kind: 'Deployment', namespace: 'local', name: 'worker' } as const;
-const INGRESS = { kind: 'Deployment', namespace: 'local', name: 'ingress' } as const;
-const BASELINE: InstanceIdentity = { baseline: WORKER, sandboxName: '' };
-
-const servers: StandInProcess[] = [];
-const tables: RouteTable[] = [];
-
-async function standIn(options?: StandInProcessOptions): Promise<StandInProcess> {
-  const server = await StandInProcess.start(options);
-  servers.push(server);
-  return server;
-}
-
-function stateFile(state: InitialState): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'routes-watch-')), 'state.json');
-  writeFileSync(file, JSON.stringify(state));
-  return file;
-}
+import type { StandInProcess } from '../../../routeserver/standin-process';
+import { BASELINE, INGRESS, standIn, started, stateFile, WORKER } from './stand-in-fixtures';
 
 /** Log lines a table wrote, as `level message`. */
 function recordingLogger(): RoutingLogger & { lines: string[] } {
@@ -56,36 +34,29 @@ function watchingTable(
   overrides: Partial<RouteTableOptions> & { grpcAddress?: string } = {},
 ): RouteTable {
   const { grpcAddress, ...options } = overrides;
-  const created = new RouteTable({
-    client: new RouteserverClient({ url: server.url, requestTimeoutMs: 1000 }),
-    watch: new RouteserverWatchClient({
-      address: grpcAddress ?? server.grpcAddress,
-      connectTimeoutMs: 1000,
-      syncTimeoutMs: 10_000,
-      reconnectBaseMs: 200,
-      reconnectMaxMs: 2000,
+  return started(
+    new RouteTable({
+      client: new RouteserverClient({ url: server.url, requestTimeoutMs: 1000 }),
+      watch: new RouteserverWatchClient({
+        address: grpcAddress ?? server.grpcAddress,
+        connectTimeoutMs: 1000,
+        syncTimeoutMs: 10_000,
+        reconnectBaseMs: 200,
+        reconnectMaxMs: 2000,
+      }),
+      baseline: WORKER,
+      refreshIntervalMs: 600_000,
+      unknownKeyRefetchIntervalMs: 500,
+      firstSyncTimeoutMs: 10_000,
+      ...options,
     }),
-    baseline: WORKER,
-    refreshIntervalMs: 600_000,
-    unknownKeyRefetchIntervalMs: 500,
-    firstSyncTimeoutMs: 10_000,
-    ...options,
-  });
-  tables.push(created);
-  return created.start();
+  );
 }
 
 const sandboxOf = (table: RouteTable, key: string) => {
   const owner = table.peekOwner(key);
   return owner?.kind === 'sandbox' ? owner.sandboxName : owner?.kind;
 };
-
-afterEach(async () => {
-  await Promise.all(tables.splice(0).map((t) => t.stop()));
-});
-after(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
 
 describe('route table watching the routeserver stand-in over gRPC', () => {
   it('syncs from the stream and receives changes without HTTP requests; unknown keys ask nobody', async () => {

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   decideOwnership,
   type InstanceIdentity,
@@ -12,41 +9,23 @@ import {
   type RouteTableOptions,
 } from '@sandbox-routing/shared';
 import { pollUntil } from '@sandbox-routing/testkit';
-import { StandInProcess } from '../../../routeserver/standin-process';
+import { BASELINE, INGRESS, standIn, started, stateFile, WORKER } from './stand-in-fixtures';
 
-const WORKER = { kind: 'Deployment', namespace: 'local', name: 'worker' };
-const INGRESS = { kind: 'Deployment', namespace: 'local', name: 'ingress' };
-const BASELINE: InstanceIdentity = { baseline: WORKER, sandboxName: '' };
 const SANDBOX_A: InstanceIdentity = { baseline: WORKER, sandboxName: 'sandbox-a' };
 
-const servers: StandInProcess[] = [];
-const tables: RouteTable[] = [];
-
-async function standIn(options?: { port?: number; stateFile?: string }): Promise<StandInProcess> {
-  const server = await StandInProcess.start(options);
-  servers.push(server);
-  return server;
-}
-
+/** A polling table (refresh every 200 ms), stopped after the test. */
 function table(url: string, overrides: Partial<RouteTableOptions> = {}, timeoutMs = 1000): RouteTable {
-  const created = new RouteTable({
-    client: new RouteserverClient({ url, requestTimeoutMs: timeoutMs }),
-    baseline: WORKER,
-    refreshIntervalMs: 200,
-    unknownKeyRefetchIntervalMs: 500,
-    firstSyncTimeoutMs: 5000,
-    ...overrides,
-  });
-  tables.push(created);
-  return created.start();
+  return started(
+    new RouteTable({
+      client: new RouteserverClient({ url, requestTimeoutMs: timeoutMs }),
+      baseline: WORKER,
+      refreshIntervalMs: 200,
+      unknownKeyRefetchIntervalMs: 500,
+      firstSyncTimeoutMs: 5000,
+      ...overrides,
+    }),
+  );
 }
-
-afterEach(async () => {
-  await Promise.all(tables.splice(0).map((t) => t.stop()));
-});
-after(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.stop()));
-});
 
 describe('route table against the routeserver stand-in', () => {
   it('picks up a sandbox created after the first sync on the next refresh', async () => {
@@ -136,13 +115,9 @@ describe('route table against the routeserver stand-in', () => {
   });
 
   it('serves the last snapshot while the routeserver is down, and recovers when it is back', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'routes-'));
-    const stateFile = path.join(dir, 'state.json');
-    writeFileSync(
-      stateFile,
-      JSON.stringify({ sandboxes: { 'sandbox-a': { routingKey: 'k-outage', forks: [WORKER] } } }),
-    );
-    const server = await standIn({ stateFile });
+    const server = await standIn({
+      stateFile: stateFile({ sandboxes: { 'sandbox-a': { routingKey: 'k-outage', forks: [WORKER] } } }),
+    });
     const routes = table(server.url, {}, 300);
     assert.ok(await routes.waitForFirstSync());
     assert.deepEqual(routes.peekOwner('k-outage'), { kind: 'sandbox', sandboxName: 'sandbox-a' });
@@ -246,15 +221,10 @@ describe('route table against the routeserver stand-in', () => {
       'an empty key needs no sync',
     );
 
-    const dir = mkdtempSync(path.join(tmpdir(), 'routes-'));
-    const stateFile = path.join(dir, 'state.json');
-    writeFileSync(
-      stateFile,
-      JSON.stringify({ sandboxes: { 'sandbox-a': { routingKey: 'k-late', forks: [WORKER] } } }),
-    );
+    const lateState = stateFile({ sandboxes: { 'sandbox-a': { routingKey: 'k-late', forks: [WORKER] } } });
     const patient = table(`http://127.0.0.1:${port}`, { firstSyncTimeoutMs: 20_000 }, 200);
     const pending = decideOwnership(patient, SANDBOX_A, 'k-late', 'wait');
-    await standIn({ port, stateFile });
+    await standIn({ port, stateFile: lateState });
     assert.equal((await pending).owned, true, 'a decision waiting for the first sync gets the synced answer');
   });
 

@@ -9,40 +9,68 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   REDIRECT_MANIFEST_HEADER,
   ROUTING_KEY_SEARCH_ATTRIBUTE,
-  ROUTING_WORKFLOW_INTERCEPTORS,
   SANDBOX_SEARCH_ATTRIBUTE,
 } from '@sandbox-routing/shared';
-import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
+import { pollUntil, runHistories, stackEnv } from '@sandbox-routing/testkit';
 import {
-  type Client,
   WithStartWorkflowOperation,
   WorkflowFailedError,
+  type WorkflowHandle,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
-import { StandInProcess } from '../../../routeserver/standin-process';
+import type { StandInProcess } from '../../../routeserver/standin-process';
 import type { MailboxResult } from './fixtures/routing-workflows';
 import {
   foreignClientHeaders,
-  type RecordedRun,
+  HistoryRecorder,
   RoutingWorkers,
-  runHistories,
-  WORKER_BASELINE,
+  standInWithSandbox,
+  uniqueKey,
 } from './routing-workers';
 
 const env = stackEnv();
 const SANDBOX = 'sandbox-r';
-const KEY = `r${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-const UNKNOWN_KEY = `u${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const KEY = uniqueKey('r');
+const UNKNOWN_KEY = uniqueKey('u');
 /** Runs to replay, by case name; saved as `<case>-<n>.json` with RECORD_HISTORIES=<dir>. */
-const recorded: { name: string; run: RecordedRun }[] = [];
+const recorder = new HistoryRecorder();
+
+/** Starts `mailbox` (which ends after `expected` messages) on the shared queue, as a plain client does. */
+async function startMailbox(w: RoutingWorkers, idPrefix: string, expected: number) {
+  const workflowId = `${idPrefix}-${randomUUID()}`;
+  const handle = await w.client.workflow.start('mailbox', {
+    taskQueue: w.sharedQueue,
+    workflowId,
+    args: [expected],
+  });
+  return { workflowId, handle };
+}
+
+/** Starts `mailbox` (expecting two messages) by update-with-start; the update's result and the id. */
+async function updateWithStart(w: RoutingWorkers, idPrefix: string, text: string) {
+  const workflowId = `${idPrefix}-${randomUUID()}`;
+  const startWorkflowOperation = new WithStartWorkflowOperation('mailbox', {
+    taskQueue: w.sharedQueue,
+    workflowId,
+    args: [2],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  const first = await w.client.workflow.executeUpdateWithStart('pushUpdate', {
+    args: [text],
+    startWorkflowOperation,
+  });
+  return { workflowId, first };
+}
+
+/** Sends the last message a one-message `mailbox` waits for, and its result. */
+async function finish(handle: WorkflowHandle): Promise<MailboxResult> {
+  await handle.signal('push', 'done');
+  return (await handle.result()) as MailboxResult;
+}
 
 describe('first-task redirect: handlers see what they would see without routing', () => {
   let standIn: StandInProcess;
@@ -52,8 +80,7 @@ describe('first-task redirect: handlers see what they would see without routing'
   let refusedKeyed: RoutingWorkers;
 
   before(async () => {
-    standIn = await StandInProcess.start();
-    await standIn.putSandbox(SANDBOX, KEY, [WORKER_BASELINE]);
+    standIn = await standInWithSandbox(SANDBOX, KEY);
     const start = async (baggage: string) => {
       const workers = new RoutingWorkers(env.TEMPORAL_ADDRESS, standIn.url, SANDBOX, {
         recordSearchAttributes: true,
@@ -70,10 +97,6 @@ describe('first-task redirect: handlers see what they would see without routing'
     await Promise.all([sandboxKeyed?.stop(), unknownKeyed?.stop(), refusedKeyed?.stop()]);
     await standIn?.stop();
   });
-
-  async function record(name: string, client: Client, workflowId: string): Promise<void> {
-    for (const run of await runHistories(client, workflowId)) recorded.push({ name, run });
-  }
 
   function assertHandledOn(result: MailboxResult, texts: string[], queue: string, instance: string): void {
     assert.deepEqual(
@@ -114,22 +137,12 @@ describe('first-task redirect: handlers see what they would see without routing'
     const forwarded = first.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
     if (forwarded > 0)
       assert.ok(owner?.header?.fields?.[REDIRECT_MANIFEST_HEADER], 'forwarded signals are described');
-    await record('redirect-signal-with-start', w.client, workflowId);
+    await recorder.record('redirect-signal-with-start', w.client, workflowId);
   });
 
   it('update-with-start: the update is handled by the sandbox run (the server retries it there)', async () => {
     const w = sandboxKeyed;
-    const workflowId = `redirect-uws-${randomUUID()}`;
-    const startWorkflowOperation = new WithStartWorkflowOperation('mailbox', {
-      taskQueue: w.sharedQueue,
-      workflowId,
-      args: [2],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
-    const first = await w.client.workflow.executeUpdateWithStart('pushUpdate', {
-      args: ['u1'],
-      startWorkflowOperation,
-    });
+    const { workflowId, first } = await updateWithStart(w, 'redirect-uws', 'u1');
     assert.deepEqual(first, { accepted: 1, taskQueue: w.sandboxQueue });
     // The operation's handle names the first run; the workflow id alone reaches the owner's run.
     const handle = w.client.workflow.getHandle(workflowId);
@@ -138,17 +151,12 @@ describe('first-task redirect: handlers see what they would see without routing'
       taskQueue: w.sandboxQueue,
     });
     assertHandledOn((await handle.result()) as MailboxResult, ['u1', 'u2'], w.sandboxQueue, SANDBOX);
-    await record('redirect-update-with-start', w.client, workflowId);
+    await recorder.record('redirect-update-with-start', w.client, workflowId);
   });
 
   it('start and two immediate updates: both handled by the sandbox run', async () => {
     const w = sandboxKeyed;
-    const workflowId = `redirect-su-${randomUUID()}`;
-    const handle = await w.client.workflow.start('mailbox', {
-      taskQueue: w.sharedQueue,
-      workflowId,
-      args: [2],
-    });
+    const { workflowId, handle } = await startMailbox(w, 'redirect-su', 2);
     const results = await Promise.all([
       handle.executeUpdate('pushUpdate', { args: ['u1'] }),
       handle.executeUpdate('pushUpdate', { args: ['u2'] }),
@@ -156,34 +164,23 @@ describe('first-task redirect: handlers see what they would see without routing'
     for (const result of results) assert.equal((result as { taskQueue: string }).taskQueue, w.sandboxQueue);
     const { messages } = (await handle.result()) as MailboxResult;
     assert.deepEqual(messages.map((m) => m.text).sort(), ['u1', 'u2']);
-    await record('redirect-start-then-update', w.client, workflowId);
+    await recorder.record('redirect-start-then-update', w.client, workflowId);
   });
 
   it('an update the sandbox run rejects is rejected by its validator, not by routing', async () => {
     const w = sandboxKeyed;
-    const workflowId = `redirect-reject-${randomUUID()}`;
-    const handle = await w.client.workflow.start('mailbox', {
-      taskQueue: w.sharedQueue,
-      workflowId,
-      args: [1],
-    });
+    const { handle } = await startMailbox(w, 'redirect-reject', 1);
     await assert.rejects(handle.executeUpdate('pushUpdate', { args: [''] }), (error: unknown) => {
       assert.ok(error instanceof WorkflowUpdateFailedError);
       assert.match(String(error.cause?.message), /empty message/);
       return true;
     });
-    await handle.signal('push', 'done');
-    assertHandledOn((await handle.result()) as MailboxResult, ['done'], w.sandboxQueue, SANDBOX);
+    assertHandledOn(await finish(handle), ['done'], w.sandboxQueue, SANDBOX);
   });
 
   it('queries during the redirect are answered (first run, then the sandbox run), never hang', async () => {
     const w = sandboxKeyed;
-    const workflowId = `redirect-query-${randomUUID()}`;
-    const handle = await w.client.workflow.start('mailbox', {
-      taskQueue: w.sharedQueue,
-      workflowId,
-      args: [1],
-    });
+    const { workflowId, handle } = await startMailbox(w, 'redirect-query', 1);
     const answeredBy = new Set<string>();
     await pollUntil(
       async () => {
@@ -194,37 +191,25 @@ describe('first-task redirect: handlers see what they would see without routing'
       { description: 'a query answered by the sandbox run', timeoutMs: 30_000, intervalMs: 20 },
     );
     assert.ok(answeredBy.has(w.sandboxQueue));
-    await handle.signal('push', 'done');
-    await handle.result();
-    await record('redirect-query', w.client, workflowId);
+    await finish(handle);
+    await recorder.record('redirect-query', w.client, workflowId);
   });
 
   it('a cancel request that reaches the first run is forwarded: the sandbox run is cancelled', async () => {
     const w = sandboxKeyed;
-    const workflowId = `redirect-cancel-${randomUUID()}`;
-    const handle = await w.client.workflow.start('mailbox', {
-      taskQueue: w.sharedQueue,
-      workflowId,
-      args: [1],
-    });
+    const { workflowId, handle } = await startMailbox(w, 'redirect-cancel', 1);
     await handle.cancel();
     await assert.rejects(handle.result(), WorkflowFailedError);
     const description = await w.client.workflow.getHandle(workflowId).describe();
     assert.equal(description.status.name, 'CANCELLED');
     assert.equal(description.taskQueue, w.sandboxQueue);
-    await record('redirect-cancel', w.client, workflowId);
+    await recorder.record('redirect-cancel', w.client, workflowId);
   });
 
   it('records the same search attributes as door routing on the redirected run', async () => {
     const w = sandboxKeyed;
-    const workflowId = `redirect-sa-${randomUUID()}`;
-    const handle = await w.client.workflow.start('mailbox', {
-      taskQueue: w.sharedQueue,
-      workflowId,
-      args: [1],
-    });
-    await handle.signal('push', 'done');
-    await handle.result();
+    const { workflowId, handle } = await startMailbox(w, 'redirect-sa', 1);
+    await finish(handle);
     const { typedSearchAttributes } = await w.client.workflow.getHandle(workflowId).describe();
     assert.equal(typedSearchAttributes.get(ROUTING_KEY_SEARCH_ATTRIBUTE), KEY);
     assert.equal(typedSearchAttributes.get(SANDBOX_SEARCH_ATTRIBUTE), SANDBOX);
@@ -239,22 +224,12 @@ describe('first-task redirect: handlers see what they would see without routing'
       },
       { description: 'the redirected workflow to be found by its key', timeoutMs: 20_000 },
     );
-    await record('redirect-search-attributes', w.client, workflowId);
+    await recorder.record('redirect-search-attributes', w.client, workflowId);
   });
 
   it('unknown key: update-with-start, validators and early queries behave as without routing', async () => {
     const w = unknownKeyed;
-    const workflowId = `stay-uws-${randomUUID()}`;
-    const startWorkflowOperation = new WithStartWorkflowOperation('mailbox', {
-      taskQueue: w.sharedQueue,
-      workflowId,
-      args: [2],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
-    const first = await w.client.workflow.executeUpdateWithStart('pushUpdate', {
-      args: ['u1'],
-      startWorkflowOperation,
-    });
+    const { workflowId, first } = await updateWithStart(w, 'stay-uws', 'u1');
     assert.deepEqual(first, { accepted: 1, taskQueue: w.sharedQueue });
     const handle = w.client.workflow.getHandle(workflowId);
     assert.deepEqual(await handle.query('messages'), {
@@ -267,20 +242,15 @@ describe('first-task redirect: handlers see what they would see without routing'
     const { typedSearchAttributes } = await handle.describe();
     assert.equal(typedSearchAttributes.get(ROUTING_KEY_SEARCH_ATTRIBUTE), UNKNOWN_KEY);
     assert.equal(typedSearchAttributes.get(SANDBOX_SEARCH_ATTRIBUTE), 'baseline');
-    await record('stay-update-with-start', w.client, workflowId);
+    await recorder.record('stay-update-with-start', w.client, workflowId);
   });
 
   it('unknown key: a query right after the start is answered from the first activation', async () => {
     const w = unknownKeyed;
     for (let i = 0; i < 3; i++) {
-      const handle = await w.client.workflow.start('mailbox', {
-        taskQueue: w.sharedQueue,
-        workflowId: `stay-query-${randomUUID()}`,
-        args: [1],
-      });
+      const { handle } = await startMailbox(w, 'stay-query', 1);
       assert.deepEqual(await handle.query('messages'), { messages: [], taskQueue: w.sharedQueue });
-      await handle.signal('push', 'done');
-      await handle.result();
+      await finish(handle);
     }
   });
 
@@ -304,28 +274,7 @@ describe('first-task redirect: handlers see what they would see without routing'
   });
 
   it('replays every recorded history deterministically', async () => {
-    assert.ok(recorded.length >= 10, `recorded ${recorded.length} runs`);
-    const dir = process.env.RECORD_HISTORIES;
-    const counts = new Map<string, number>();
-    for (const { name, run } of recorded) {
-      await Worker.runReplayHistory(
-        {
-          workflowsPath: require.resolve('./fixtures/routing-workflows'),
-          interceptors: { workflowModules: [ROUTING_WORKFLOW_INTERCEPTORS] },
-        },
-        run.history,
-        run.workflowId,
-      );
-      if (dir) {
-        const n = counts.get(name) ?? 0;
-        counts.set(name, n + 1);
-        mkdirSync(dir, { recursive: true });
-        const json = JSON.parse(historyToJSON(run.history));
-        writeFileSync(
-          path.join(dir, `${name}-${n}.json`),
-          `${JSON.stringify({ workflowId: run.workflowId, history: json })}\n`,
-        );
-      }
-    }
+    assert.ok(recorder.runs.length >= 10, `recorded ${recorder.runs.length} runs`);
+    await recorder.replayAll();
   });
 });

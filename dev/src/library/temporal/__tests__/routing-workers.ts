@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { RoutingDecisionEvent } from '@sandbox-routing/shared';
 import {
   createRoutingWorker,
   currentRoutingKey,
+  ROUTING_WORKFLOW_INTERCEPTORS,
   RouteserverClient,
   RouteTable,
   type TracingTelemetry,
   tracingWorkerOptions,
   type WorkloadRef,
 } from '@sandbox-routing/shared';
+import { type RecordedRun, runHistories } from '@sandbox-routing/testkit';
 import { Context } from '@temporalio/activity';
 import {
   Client,
@@ -16,9 +20,10 @@ import {
   defaultPayloadConverter,
   type Payload,
   type WorkflowClientInterceptor,
-  type WorkflowHandle,
 } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { StandInProcess } from '../../../routeserver/standin-process';
 import type { Observation } from './fixtures/routing-workflows';
 
 let runtimeInstalled = false;
@@ -112,23 +117,60 @@ export class RoutingWorkers {
   }
 }
 
-/** One run's history, as `fetchHistory` returns it, with its workflow id (for replay). */
-export interface RecordedRun {
-  workflowId: string;
-  history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+/**
+ * The runs a test file keeps for replay, by case name. `replayAll` replays each with the routing
+ * interceptors; with RECORD_HISTORIES=<dir> it also saves them as the fixtures `replay.test.ts`
+ * replays without a server, as `<name>-<n>.json`.
+ */
+export class HistoryRecorder {
+  readonly runs: { name: string; run: RecordedRun }[] = [];
+
+  /** Keeps every run of `workflowId` (through continue-as-new). */
+  async record(name: string, client: Client, workflowId: string): Promise<void> {
+    for (const run of await runHistories(client, workflowId)) this.runs.push({ name, run });
+  }
+
+  async replayAll(): Promise<void> {
+    const dir = process.env.RECORD_HISTORIES;
+    const counts = new Map<string, number>();
+    for (const { name, run } of this.runs) {
+      await Worker.runReplayHistory(
+        {
+          workflowsPath: require.resolve('./fixtures/routing-workflows'),
+          interceptors: { workflowModules: [ROUTING_WORKFLOW_INTERCEPTORS] },
+        },
+        run.history,
+        run.workflowId,
+      );
+      if (dir) {
+        const n = counts.get(name) ?? 0;
+        counts.set(name, n + 1);
+        mkdirSync(dir, { recursive: true });
+        const json = JSON.parse(historyToJSON(run.history));
+        writeFileSync(
+          path.join(dir, `${name}-${n}.json`),
+          `${JSON.stringify({ workflowId: run.workflowId, history: json })}\n`,
+        );
+      }
+    }
+  }
 }
 
-/** The histories of every run of `workflowId`, newest first (walking back through continue-as-new). */
-export async function runHistories(client: Client, workflowId: string): Promise<RecordedRun[]> {
-  const runs: RecordedRun[] = [];
-  let runId: string | undefined = (await client.workflow.getHandle(workflowId).describe()).runId;
-  while (runId) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runs.push({ workflowId, history });
-    runId =
-      history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+/** A fresh routing key for one test file: `prefix` then 12 hex digits. */
+export function uniqueKey(prefix: string): string {
+  return `${prefix}${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+}
+
+/** The routeserver stand-in with one sandbox that forks the worker under `key`. */
+export async function standInWithSandbox(sandboxName: string, key: string): Promise<StandInProcess> {
+  const standIn = await StandInProcess.start();
+  try {
+    await standIn.putSandbox(sandboxName, key, [WORKER_BASELINE]);
+  } catch (error) {
+    await standIn.stop();
+    throw error;
   }
-  return runs;
+  return standIn;
 }
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  ROUTING_WORKFLOW_INTERCEPTORS,
-  RoutingClientInterceptor,
-  runWithRoutingKey,
-} from '@sandbox-routing/shared';
+import { RoutingClientInterceptor, runWithRoutingKey } from '@sandbox-routing/shared';
 import { stackEnv } from '@sandbox-routing/testkit';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
-import { StandInProcess } from '../../../routeserver/standin-process';
+import type { StandInProcess } from '../../../routeserver/standin-process';
 import type { Observation } from './fixtures/routing-workflows';
 import {
   foreignClientHeaders,
+  HistoryRecorder,
   RoutingWorkers,
   routeTable,
-  runHistories,
+  standInWithSandbox,
   WORKER_BASELINE,
 } from './routing-workers';
 
@@ -26,7 +19,7 @@ const SANDBOX = 'sandbox-a';
 const KEY = `k${randomUUID().slice(0, 12)}`;
 const GROUP_KEY = `g${randomUUID().slice(0, 12)}`;
 /** Histories of the runs, replayed at the end; set RECORD_HISTORIES=<dir> to save them as fixtures. */
-const histories: { workflowId: string; history: unknown }[] = [];
+const recorder = new HistoryRecorder();
 
 describe('Temporal routing with a baseline and a sandboxed worker', () => {
   let standIn: StandInProcess;
@@ -36,8 +29,7 @@ describe('Temporal routing with a baseline and a sandboxed worker', () => {
   const doorTable = { table: undefined as ReturnType<typeof routeTable> | undefined };
 
   before(async () => {
-    standIn = await StandInProcess.start();
-    await standIn.putSandbox(SANDBOX, KEY, [WORKER_BASELINE]);
+    standIn = await standInWithSandbox(SANDBOX, KEY);
     await standIn.putSandbox('sandbox-other', `o${KEY}`, [WORKER_BASELINE]);
     await standIn.admin('PUT', '/admin/routegroups/group', { routingKey: GROUP_KEY, sandboxes: [SANDBOX] });
     doorTable.table = routeTable(standIn.url);
@@ -61,8 +53,8 @@ describe('Temporal routing with a baseline and a sandboxed worker', () => {
   });
 
   async function record(workers: RoutingWorkers, workflowId: string): Promise<void> {
-    // Every run's history (through continue-as-new) is replayed later.
-    histories.push(...(await runHistories(workers.client, workflowId)));
+    // Every run's history (through continue-as-new) is replayed later, saved as `history-<n>.json`.
+    await recorder.record('history', workers.client, workflowId);
   }
 
   function assertAllOn(
@@ -176,27 +168,7 @@ describe('Temporal routing with a baseline and a sandboxed worker', () => {
   });
 
   it('replays every recorded history deterministically with the interceptors', async () => {
-    assert.ok(histories.length >= 5, `recorded ${histories.length} histories`);
-    const dir = process.env.RECORD_HISTORIES;
-    if (dir) {
-      mkdirSync(dir, { recursive: true });
-      histories.forEach(({ workflowId, history }, i) => {
-        const json = JSON.parse(historyToJSON(history as Parameters<typeof historyToJSON>[0]));
-        writeFileSync(
-          path.join(dir, `history-${i}.json`),
-          `${JSON.stringify({ workflowId, history: json })}\n`,
-        );
-      });
-    }
-    for (const { workflowId, history } of histories) {
-      await Worker.runReplayHistory(
-        {
-          workflowsPath: require.resolve('./fixtures/routing-workflows'),
-          interceptors: { workflowModules: [ROUTING_WORKFLOW_INTERCEPTORS] },
-        },
-        history as Parameters<typeof Worker.runReplayHistory>[1],
-        workflowId,
-      );
-    }
+    assert.ok(recorder.runs.length >= 5, `recorded ${recorder.runs.length} histories`);
+    await recorder.replayAll();
   });
 });

@@ -18,8 +18,8 @@ import {
   tracingClientInterceptors,
 } from '@sandbox-routing/shared';
 import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
-import { StandInProcess } from '../../../routeserver/standin-process';
-import { RoutingWorkers, WORKER_BASELINE } from './routing-workers';
+import type { StandInProcess } from '../../../routeserver/standin-process';
+import { RoutingWorkers, standInWithSandbox, uniqueKey } from './routing-workers';
 
 /**
  * Temporal's OpenTelemetry interceptors composed with routing, on real workers: one workflow that
@@ -30,7 +30,7 @@ import { RoutingWorkers, WORKER_BASELINE } from './routing-workers';
 
 const env = stackEnv();
 const SANDBOX = 'sandbox-t';
-const KEY = `t${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+const KEY = uniqueKey('t');
 
 // This test process's OpenTelemetry: the W3C propagators and an in-memory exporter to read spans back.
 const exported = new InMemorySpanExporter();
@@ -50,8 +50,7 @@ describe('tracing through the routing interceptors (activity, local activity, ch
   let workers: RoutingWorkers;
 
   before(async () => {
-    standIn = await StandInProcess.start();
-    await standIn.putSandbox(SANDBOX, KEY, [WORKER_BASELINE]);
+    standIn = await standInWithSandbox(SANDBOX, KEY);
     workers = new RoutingWorkers(env.TEMPORAL_ADDRESS, standIn.url, SANDBOX, {
       telemetry: { spanProcessor, resource },
     });
