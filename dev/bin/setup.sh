@@ -43,7 +43,7 @@ wait_for_background() {
   local failed=0 name
   for name in "${!jobs[@]}"; do
     if wait "${jobs[$name]}"; then
-      tail -n 2 ".tools/logs/$name.log" | sed "s/^/[setup] $name: /"
+      tail -n 2 ".tools/logs/$name.log" | sed -e 's/\x1b\[[0-9;]*m//g' -e "s/^/[setup] $name: /"
     else
       say "$name failed; the end of .tools/logs/$name.log:"
       tail -n 30 ".tools/logs/$name.log" >&2
