@@ -15,6 +15,6 @@ fi
 start=$SECONDS
 echo "building the Go Temporal SDK client into $BIN (first run downloads modules)"
 mkdir -p .tools/bin
-(cd "$SRC" && GOFLAGS=-mod=readonly go build -trimpath -o "../../../../$BIN" .)
+(cd "$SRC" && GOFLAGS=-mod=readonly go build -trimpath -ldflags="-s -w" -o "../../../../$BIN" .)
 echo "$stamp" >"$BIN.stamp"
 echo "built $BIN in $((SECONDS - start)) s"

@@ -40,7 +40,7 @@ echo "setup-k8s-tools: building $BIN (first build downloads Go modules and takes
 (
   cd "$SRC"
   # -mod=readonly: go.sum is committed; a build never edits it.
-  CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath -buildvcs=false -o "$BIN.tmp" .
+  CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$BIN.tmp" .
 )
 mv -f "$BIN.tmp" "$BIN"
 echo "$hash" >"$STAMP"
