@@ -210,11 +210,15 @@ describe('container images, assembled from the Dockerfile without a container en
         pipeline.startWorker(SANDBOX.name),
       ]);
       sandboxWorker = sandbox;
-      // The image's worker loads the workflow bundle built in the image instead of bundling at start.
+      // The image's worker loads the workflow bundle built in the image instead of bundling at start. Its
+      // 'worker started' line follows the state change /readyz reports: it may reach the log a moment later.
       for (const worker of [baseline, sandbox]) {
-        assert.match(
-          readFileSync(worker.logFile, 'utf8'),
-          /"workflowCode":"prebuilt bundle worker\/dist\/bundle\/workflows\.js"/,
+        await pollUntil(
+          () =>
+            /"workflowCode":"prebuilt bundle worker\/dist\/bundle\/workflows\.js"/.test(
+              readFileSync(worker.logFile, 'utf8'),
+            ),
+          { description: `${worker.name} to log that it runs the prebuilt bundle`, timeoutMs: 10_000 },
         );
       }
     });
