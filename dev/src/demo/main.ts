@@ -160,13 +160,13 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
   }
   const keepRunning = !options.exit && process.stdout.isTTY;
   // The web console: send more events to any owner and watch where each one runs.
-  const consoleUrl = keepRunning
+  const consoleLine = keepRunning
     ? await pipeline.startConsole(readSettings().consolePort).then(
-        (service) => service.httpUrl,
+        (service) => `${service.httpUrl} (send events to any sandbox, watch where each one runs)`,
         (error: Error) => `not started (${error.message})`,
       )
-    : '(not started: the demo exits now; keep it running in a terminal, or see npm run console)';
-  console.log(`Console:     ${consoleUrl} (send events to any sandbox, watch where each one runs)`);
+    : 'not started: the demo exits now (run it in a terminal to keep it, or see npm run console)';
+  console.log(`Console:     ${consoleLine}`);
   console.log(`Service logs: ${path.join(STACK_DIR, 'logs', 'demo')}`);
   console.log(
     `Send more: node --require ./producer/dist/instrument.js producer/dist/cli.js publish --routing-key ${SANDBOXES[0].routingKey} --count 3`,
