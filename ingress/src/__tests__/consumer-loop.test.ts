@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pollUntil } from '@sandbox-routing/testkit';
 import { backoffDelay } from '../backoff';
 import { ConsumerLoop, type Outcome } from '../consumer-loop';
 import type { ConsumedRecord } from '../kafka/records';
@@ -62,10 +63,18 @@ describe('ConsumerLoop', () => {
     await source.deliver(at(0, 5));
     assert.deepEqual(source.pauses, [{ partition: 0, fromOffset: '5' }]);
     assert.equal(consumer.backingOff, 1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pollUntil(() => source.resumes.length === 1, {
+      description: 'the resume after the back-off',
+      timeoutMs: 5_000,
+      intervalMs: 2,
+    });
     assert.deepEqual(source.resumes, [0], 'resumed after the back-off');
     await source.deliver(at(0, 5)); // delivered again, fails again
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pollUntil(() => source.resumes.length === 2, {
+      description: 'the second resume',
+      timeoutMs: 5_000,
+      intervalMs: 2,
+    });
     await settle();
     assert.equal(source.committedAt(0), '5', 'never past the waiting record');
     await source.deliver(at(0, 5)); // third time lucky
@@ -117,8 +126,11 @@ describe('ConsumerLoop', () => {
     source.failCommits = 1;
     await consumer.start();
     await source.deliver(at(0, 1));
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.equal(source.committedAt(0), '2');
+    await pollUntil(() => source.committedAt(0) === '2', {
+      description: 'the commit offered again',
+      timeoutMs: 5_000,
+      intervalMs: 2,
+    });
   });
 
   it('stops within the record in hand: interrupts it, leaves it uncommitted, commits what was done, leaves the group', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pollUntil } from '@sandbox-routing/testkit';
 import fc from 'fast-check';
 import { ConsumerLoop, type Outcome } from '../consumer-loop';
 import type { ConsumedRecord } from '../kafka/records';
@@ -130,7 +131,11 @@ describe('ConsumerLoop with records in flight', () => {
     await settle();
     assert.equal(source.committedAt(0), undefined, 'nothing committed past offset 0');
     // After the back-off the partition comes again from offset 0: 1 is done already, 0 then 2 run.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pollUntil(() => source.resumes.length > 0, {
+      description: 'the resume after the back-off',
+      timeoutMs: 5_000,
+      intervalMs: 2,
+    });
     for (const offset of [0, 1, 2])
       await source.deliver(record(offset, offset === 1 ? 'order-2' : 'order-1'));
     await settle();
