@@ -11,6 +11,7 @@ import { connectClient, loadConfigOrExit } from '@sandbox-routing/shared';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadWorkerConfig } from './config';
 import {
+  DEFAULT_TEARDOWN_CONCURRENCY,
   formatTeardownReport,
   SandboxTeardown,
   sandboxWorkflowsQuery,
@@ -41,6 +42,7 @@ interface TeardownOptions {
   workflowId?: string[];
   dryRun?: boolean;
   json?: boolean;
+  concurrency: number;
 }
 
 function sandboxName(value: string): string {
@@ -55,6 +57,13 @@ function sandboxName(value: string): string {
   return value;
 }
 
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError('a whole number, 1 or more.');
+  return parsed;
+}
+
 async function teardown(options: TeardownOptions): Promise<number> {
   // The worker's whole schema, so a CONFIG_FILE written for the worker is accepted as it is.
   const { temporal } = loadConfigOrExit(loadWorkerConfig);
@@ -65,6 +74,7 @@ async function teardown(options: TeardownOptions): Promise<number> {
       action: options.action,
       dryRun: options.dryRun === true,
       workflowIds: options.workflowId,
+      concurrency: options.concurrency,
     });
     console.log(options.json ? JSON.stringify(report, null, 2) : formatTeardownReport(report));
     return report.failed ? 1 : 0;
@@ -87,6 +97,11 @@ const program = new Command('teardown')
     '--workflow-id <id>',
     'only this workflow (repeat for several)',
     (id: string, ids: string[] | undefined) => [...(ids ?? []), id],
+  )
+  .addOption(
+    new Option('--concurrency <n>', 'workflows handled at once')
+      .argParser(positiveInteger)
+      .default(DEFAULT_TEARDOWN_CONCURRENCY),
   )
   .option('--dry-run', 'print what would be done, change nothing')
   .option('--json', 'print a JSON report instead of text')

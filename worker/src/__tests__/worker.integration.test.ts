@@ -417,6 +417,50 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     );
   });
 
+  it('teardown: restarts many pinned workflows a few at a time, oldest first, memo kept', async () => {
+    // A sandbox no worker polls: workflows started straight on its queue stay there, as they do when
+    // the sandbox's worker is gone.
+    const gone = `wkm-${randomUUID().slice(0, 8)}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const workflowId = `evt-many-${gone}-${i}`;
+      await plainClient.workflow.start('awaitApproval', {
+        taskQueue: sandboxTaskQueue(SHARED_QUEUE, gone),
+        workflowId,
+        args: [createEvent('order.approval-requested', TWO_LINES)],
+        memo: { ingestedBy: 'worker-integration-test', index: i },
+      });
+      ids.push(workflowId);
+    }
+    await pollUntil(
+      async () => {
+        const run = await runTeardown(['--sandbox', gone, '--json'], cliEnv);
+        return (JSON.parse(run.stdout) as TeardownReport).outcomes.length === ids.length;
+      },
+      { description: 'teardown to list all 12 (visibility is eventually consistent)', timeoutMs: 20_000 },
+    );
+
+    const run = await runTeardown(
+      ['--sandbox', gone, '--action', 'restart-on-baseline', '--concurrency', '4', '--json'],
+      cliEnv,
+    );
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    const outcomes = (JSON.parse(run.stdout) as TeardownReport).outcomes;
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ids.map(() => 'restarted'),
+      JSON.stringify(outcomes.filter((o) => o.status !== 'restarted')),
+    );
+    const startTimes = outcomes.map((o) => o.workflow.startTime);
+    assert.deepEqual(startTimes, [...startTimes].sort(), 'reported oldest first');
+    for (const [i, workflowId] of ids.entries()) {
+      const description = await plainClient.workflow.getHandle(workflowId).describe();
+      assert.equal(description.taskQueue, SHARED_QUEUE, `${workflowId} is on the shared queue`);
+      assert.deepEqual(description.memo, { ingestedBy: 'worker-integration-test', index: i });
+      await plainClient.workflow.getHandle(workflowId).terminate('test done');
+    }
+  });
+
   it('replays the recorded processOrder histories deterministically', async () => {
     assert.ok(recorded.length >= 4);
     const histories: HistoryAndWorkflowId[] = [];
