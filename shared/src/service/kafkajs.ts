@@ -133,6 +133,10 @@ export function classifyKafkajsError(error: KafkajsErrorShape): {
   }
   if (root.name === 'KafkaJSTopicMetadataNotLoaded')
     return { reason: 'unknown-topic', retriable: true, message };
+  // Non-retriable to kafkajs, yet thrown when no broker answered the coordinator lookup, e.g. while
+  // the broker restarts (tulios/kafkajs#1630, #1445): an outage.
+  if (root.name === 'KafkaJSGroupCoordinatorNotFound')
+    return { reason: 'unavailable', retriable: true, message };
   const retriable = root.retriable !== false || root.name === 'KafkaJSConnectionError';
   return { reason: retriable ? 'unavailable' : 'invalid-record', retriable, message };
 }

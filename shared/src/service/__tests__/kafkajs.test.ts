@@ -46,6 +46,17 @@ describe('classifyKafkajsError', () => {
     });
   });
 
+  it('a group coordinator no broker could name is an outage, though kafkajs gives up on it', () => {
+    // What the consumer crashed with while the broker restarted (tulios/kafkajs#1630).
+    const notFound = kafkajsError('KafkaJSGroupCoordinatorNotFound', { retriable: false });
+    const crash = kafkajsError('KafkaJSNonRetriableError', { retriable: false, cause: notFound });
+    assert.deepEqual(classifyKafkajsError(crash), {
+      reason: 'unavailable',
+      retriable: true,
+      message: notFound.message,
+    });
+  });
+
   it('names a missing topic, which a retry may find created', () => {
     const unknown = kafkajsError('KafkaJSProtocolError', {
       retriable: true,
