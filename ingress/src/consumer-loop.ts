@@ -1,5 +1,4 @@
-import type { Logger } from '@sandbox-routing/shared';
-import { type BackoffPolicy, backoffDelay } from './backoff';
+import { type BackoffPolicy, backoffDelay, type Logger } from '@sandbox-routing/shared';
 import { type ConsumedRecord, coordinatesOf, type PartitionRef, partitionKey } from './kafka/records';
 import type { MessageSource } from './kafka/seam';
 import { OffsetTracker } from './offsets';

@@ -266,6 +266,8 @@ ${(results.notes ?? []).map((note) => `- ${note}`).join('\n')}
   attempts** add up each WorkflowTaskScheduled event's \`attempt\` less one (a task that keeps failing shows one
   failure in history, its later attempts only in the attempt count). Activity attempts add up each
   ActivityTaskStarted event's \`attempt\` (3.00 per event means no retry). Every history of every step is read.
+- The services run with their defaults: no span exported (\`OTEL_TRACES_EXPORTER=none\`; \`npm run bench:latency\`
+  measures tracing's cost), the trail on where the row reads it (the pipeline), log level \`warn\`.
 - Routeserver requests are counted by the stand-in during each step.
 
 Commands:

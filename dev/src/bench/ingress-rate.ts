@@ -87,6 +87,8 @@ async function measureStartRound(
     path.join(STACK_DIR, 'logs', `bench-starts-${randomUUID().slice(0, 6)}`),
     {
       LOG_LEVEL: 'warn',
+      // The ingress's default, like the plain client's: no span exported (the trail stays on).
+      OTEL_TRACES_EXPORTER: 'none',
       ...options.ingressEnv,
     },
   );

@@ -175,6 +175,7 @@ export async function doorAndRedirectRows(stack: StackEnv, ladder: Ladder): Prom
     {
       LOG_LEVEL: 'warn',
       TRAIL_ENABLED: 'false',
+      OTEL_TRACES_EXPORTER: 'none',
     },
   );
   await pipeline.registerSandbox(SANDBOX, KEY, ['worker']);
@@ -306,6 +307,9 @@ export async function pipelineRow(stack: StackEnv, ladder: Ladder): Promise<RowR
     path.join(STACK_DIR, 'logs', `bench-pipeline-${randomUUID().slice(0, 6)}`),
     {
       LOG_LEVEL: 'warn',
+      // The services' default (the stack's Jaeger would otherwise receive every span): the other rows
+      // export none either; `npm run bench:latency` measures tracing's cost. The trail stays on (default).
+      OTEL_TRACES_EXPORTER: 'none',
     },
   );
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-load-'));

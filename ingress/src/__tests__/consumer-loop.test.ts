@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { backoffDelay } from '@sandbox-routing/shared';
 import { pollUntil } from '@sandbox-routing/testkit';
-import { backoffDelay } from '../backoff';
 import { ConsumerLoop, type Outcome } from '../consumer-loop';
 import type { ConsumedRecord } from '../kafka/records';
 import { OffsetTracker } from '../offsets';

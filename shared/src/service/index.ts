@@ -1,3 +1,5 @@
+export { type BackoffPolicy, backoffDelay } from './backoff';
+export { type ConsumerRestarts, consumerRestarts, isOutageCrash } from './consumer-restarts';
 export { type HealthServer, type ReadinessCheck, startHealthServer } from './health-server';
 export {
   classifyKafkajsError,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Consumer, Producer } from 'kafkajs';
+import { consumerRestarts } from '../service/consumer-restarts';
 import type { TrailLogger, TrailMessage, TrailTransport } from './emitter';
 import { parseTrailRecord } from './parse';
 import type { TrailRecord } from './record';
@@ -101,20 +102,33 @@ export async function subscribeTrail(options: TrailSubscriptionOptions): Promise
   const join = new Promise<void>((resolve) => {
     joined = resolve;
   });
-  consumer.on(consumer.events.GROUP_JOIN, () => joined());
-  consumer.on(consumer.events.CRASH, (event) => {
-    options.logger?.warn({ err: String(event.payload.error) }, 'trail reader crashed; restarting');
+  const run = async (): Promise<void> => {
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? false });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        const parsed = parseTrailRecord(message.value);
+        if (parsed.ok) options.onRecord(parsed.record);
+        else options.onInvalid?.(parsed.reason);
+      },
+    });
+  };
+  // A broker restart can make kafkajs give up on the reader (tulios/kafkajs#1630): restart it then.
+  const restarts = consumerRestarts({
+    restart: run,
+    onCrash: (error, restarting) =>
+      options.logger?.warn(
+        { err: String(error), restarting },
+        restarting ? 'trail reader crashed; restarting' : 'trail reader crashed; not restarting',
+      ),
   });
-  await consumer.connect();
-  await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? false });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ message }) => {
-      const parsed = parseTrailRecord(message.value);
-      if (parsed.ok) options.onRecord(parsed.record);
-      else options.onInvalid?.(parsed.reason);
-    },
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    restarts.joined();
+    joined();
   });
+  consumer.on(consumer.events.CRASH, (event) => restarts.crashed(event.payload.error, event.payload.restart));
+  await run();
   const timeoutMs = options.joinTimeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -129,10 +143,16 @@ export async function subscribeTrail(options: TrailSubscriptionOptions): Promise
       }),
     ]);
   } catch (error) {
+    restarts.stop();
     await consumer.disconnect().catch(() => undefined);
     throw error;
   } finally {
     clearTimeout(timer);
   }
-  return { stop: () => consumer.disconnect() };
+  return {
+    stop: () => {
+      restarts.stop();
+      return consumer.disconnect();
+    },
+  };
 }

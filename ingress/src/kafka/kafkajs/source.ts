@@ -1,6 +1,5 @@
-import { classifyKafkajsError, isKafkajsError } from '@sandbox-routing/shared';
+import { type BackoffPolicy, type ConsumerRestarts, consumerRestarts } from '@sandbox-routing/shared';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { type BackoffPolicy, backoffDelay } from '../../backoff';
 import type { ConsumedRecord, PartitionRef } from '../records';
 import type { ConsumerState, ConsumerStateChange, MessageSource } from '../seam';
 import { toBrokerError } from './errors';
@@ -20,15 +19,6 @@ export interface KafkajsSourceOptions {
 }
 
 type Deliver = (record: ConsumedRecord) => Promise<void>;
-
-/**
- * True when a crash kafkajs will not restart from was caused by brokers being away. kafkajs restarts
- * only after errors it calls retriable, and calls "no broker could name the group coordinator"
- * non-retriable although a broker restart is what causes it (tulios/kafkajs#1630, #1445).
- */
-function isOutage(error: unknown): boolean {
-  return isKafkajsError(error) && classifyKafkajsError(error).reason === 'unavailable';
-}
 
 /** `message` of `topic/partition` as a {@link ConsumedRecord}. */
 export function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
@@ -54,12 +44,10 @@ export class KafkajsSource implements MessageSource {
   private readonly consumer: Consumer;
   private current: ConsumerState = 'stopped';
   private readonly listeners: ((change: ConsumerStateChange) => void)[] = [];
+  /** Restarts after crashes kafkajs gives up on although brokers being away caused them. */
+  private readonly restarts: ConsumerRestarts;
   /** Set by `start`: what a restart delivers to again. */
   private deliver: Deliver | undefined;
-  private stopped = false;
-  private restartTimer: NodeJS.Timeout | undefined;
-  /** Restarts since the consumer was last a member of the group. */
-  private restarts = 0;
 
   constructor(
     kafka: Kafka,
@@ -73,14 +61,20 @@ export class KafkajsSource implements MessageSource {
     const { CONNECT, GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = this.consumer.events;
     this.consumer.on(CONNECT, () => this.change({ state: 'joining' }));
     this.consumer.on(REBALANCING, () => this.change({ state: 'joining' }));
+    this.restarts = consumerRestarts({
+      // Never before `start` (nothing crashes before it runs), so `deliver` is set.
+      restart: () => (this.deliver ? this.run(this.deliver) : Promise.resolve()),
+      onCrash: (error, restarting) => this.change({ state: 'crashed', error, restarting }),
+      backoff: options.restartBackoff,
+    });
     this.consumer.on(GROUP_JOIN, () => {
-      this.restarts = 0;
+      this.restarts.joined();
       this.change({ state: 'member' });
     });
     // kafkajs disconnects before it reports a crash, so a crash is the last word until it rejoins.
     this.consumer.on(STOP, () => this.change({ state: 'stopped' }));
     this.consumer.on(DISCONNECT, () => this.change({ state: 'stopped' }));
-    this.consumer.on(CRASH, ({ payload }) => this.crashed(payload.error, payload.restart));
+    this.consumer.on(CRASH, ({ payload }) => this.restarts.crashed(payload.error, payload.restart));
   }
 
   get state(): ConsumerState {
@@ -98,7 +92,6 @@ export class KafkajsSource implements MessageSource {
 
   async start(deliver: Deliver): Promise<void> {
     this.deliver = deliver;
-    this.stopped = false;
     await this.run(deliver);
   }
 
@@ -116,37 +109,6 @@ export class KafkajsSource implements MessageSource {
     } catch (error) {
       throw toBrokerError(error, `consuming ${topic} in group ${this.options.groupId}`);
     }
-  }
-
-  /**
-   * kafkajs restarts the consumer after most crashes itself; after one it gives up on, the source
-   * restarts it when brokers being away caused it (with back-off, for as long as they stay away) and
-   * otherwise reports that nobody will.
-   */
-  private crashed(error: Error, kafkajsRestarts: boolean): void {
-    const restartHere = !kafkajsRestarts && !this.stopped && this.deliver !== undefined && isOutage(error);
-    this.change({ state: 'crashed', error, restarting: kafkajsRestarts || restartHere });
-    if (restartHere) this.scheduleRestart();
-  }
-
-  private scheduleRestart(): void {
-    clearTimeout(this.restartTimer);
-    this.restarts++;
-    const policy = this.options.restartBackoff ?? { initialMs: 1000, maxMs: 30_000 };
-    this.restartTimer = setTimeout(
-      () => {
-        this.restartTimer = undefined;
-        const deliver = this.deliver;
-        if (this.stopped || !deliver) return;
-        // kafkajs disconnected the consumer before it reported the crash: connect, subscribe, run again.
-        // A failure to connect is reported as another crash; one during the join kafkajs reports itself.
-        this.run(deliver).catch((error: unknown) => {
-          const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-          this.crashed(cause instanceof Error ? cause : new Error(String(cause)), false);
-        });
-      },
-      backoffDelay(policy, this.restarts),
-    );
   }
 
   pause(partition: PartitionRef, fromOffset: string): void {
@@ -177,9 +139,7 @@ export class KafkajsSource implements MessageSource {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.restarts.stop();
     await this.consumer.disconnect();
   }
 }
