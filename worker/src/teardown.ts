@@ -60,7 +60,7 @@ function sandboxName(value: string): string {
 function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < 1)
-    throw new InvalidArgumentError('a whole number, 1 or more.');
+    throw new InvalidArgumentError('expected a whole number, 1 or more.');
   return parsed;
 }
 

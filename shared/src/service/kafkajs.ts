@@ -95,6 +95,15 @@ const PERMANENT: Readonly<Record<string, KafkaErrorReason>> = {
   INVALID_CONFIG: 'invalid-record',
 };
 
+/**
+ * Errors kafkajs marks non-retriable that an outage causes: a refused connection, and no broker
+ * answering the group-coordinator lookup while the broker restarts (tulios/kafkajs#1630, #1445).
+ */
+const OUTAGES_KAFKAJS_CALLS_FINAL: ReadonlySet<string> = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSGroupCoordinatorNotFound',
+]);
+
 /** A kafkajs error, read structurally: its `retriable` flag, the broker's error `type`, its `cause`. */
 interface KafkajsErrorShape extends Error {
   retriable?: boolean;
@@ -133,10 +142,6 @@ export function classifyKafkajsError(error: KafkajsErrorShape): {
   }
   if (root.name === 'KafkaJSTopicMetadataNotLoaded')
     return { reason: 'unknown-topic', retriable: true, message };
-  // Non-retriable to kafkajs, yet thrown when no broker answered the coordinator lookup, e.g. while
-  // the broker restarts (tulios/kafkajs#1630, #1445): an outage.
-  if (root.name === 'KafkaJSGroupCoordinatorNotFound')
-    return { reason: 'unavailable', retriable: true, message };
-  const retriable = root.retriable !== false || root.name === 'KafkaJSConnectionError';
+  const retriable = root.retriable !== false || OUTAGES_KAFKAJS_CALLS_FINAL.has(root.name);
   return { reason: retriable ? 'unavailable' : 'invalid-record', retriable, message };
 }

@@ -115,6 +115,7 @@ describe('sandbox teardown', () => {
       'restart-on-baseline',
       '--dry-run',
       '--json',
+      '--concurrency <n>',
       'Examples:',
     ]) {
       assert.ok(help.stdout.includes(text), `--help mentions ${text}`);
@@ -125,6 +126,11 @@ describe('sandbox teardown', () => {
     const badAction = await runTeardown(['--sandbox', 'pr-42', '--action', 'delete'], {});
     assert.notEqual(badAction.code, 0);
     assert.match(badAction.stderr, /Allowed choices are list, terminate, restart-on-baseline/);
+    for (const bad of ['0', '-1', '2.5', 'many']) {
+      const badConcurrency = await runTeardown(['--sandbox', 'pr-42', '--concurrency', bad], {});
+      assert.notEqual(badConcurrency.code, 0, bad);
+      assert.match(badConcurrency.stderr, /--concurrency <n>.*expected a whole number, 1 or more/, bad);
+    }
   });
 
   it('exits 78 on invalid Temporal settings', async () => {

@@ -217,7 +217,9 @@ describe('soak under faults', () => {
         0,
         `worker teardown ended with ${temporalTeardown.code ?? temporalTeardown.signal}:\n${temporalTeardown.stdout}\n${temporalTeardown.stderr}`,
       );
-      const restarted = (JSON.parse(temporalTeardown.stdout) as { outcomes: unknown[] }).outcomes.length;
+      const restarted = (
+        JSON.parse(temporalTeardown.stdout) as { outcomes: { status: string }[] }
+      ).outcomes.filter((o) => o.status === 'restarted').length;
       teardownSummary = `worker teardown restarted ${restarted} workflows in ${Date.now() - teardownStarted} ms`;
       await progress();
       await pipeline.registerSandbox(FORKED.name, FORKED.key, ['ingress', 'worker']);
