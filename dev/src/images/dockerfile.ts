@@ -74,12 +74,12 @@ function flags(instruction: ModifiableInstruction, allowed: readonly string[]): 
   return out;
 }
 
-/** The arguments of an exec-form (JSON) instruction, or undefined for shell form. */
 /** The `name=value` pairs of an ENV or LABEL instruction, values unescaped. */
 function namesAndValues(instruction: EnvInstruction | Label): [string, string][] {
   return instruction.getProperties().map((p) => [p.getName(), p.getUnescapedValue() ?? '']);
 }
 
+/** The arguments of an exec-form (JSON) instruction, or undefined for shell form. */
 function execForm(instruction: JSONInstruction): string[] | undefined {
   const strings = instruction.getJSONStrings();
   return strings.length > 0 ? strings.map((s) => s.getJSONValue()) : undefined;

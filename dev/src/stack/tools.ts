@@ -41,8 +41,8 @@ function programFromEnv(name: string): string | undefined {
 }
 
 /**
- * Returns the Temporal CLI: `$TEMPORAL_CLI`, else a `temporal` on PATH, else the project-local build,
- * building it once with `go install` when missing (several minutes on a 2-core machine).
+ * Returns the Temporal CLI: `$TEMPORAL_CLI`, else the project-local build, else a `temporal` on PATH,
+ * else the project-local build made once with `go install` (several minutes on a 2-core machine).
  */
 export function ensureTemporalCli(): string {
   const chosen = programFromEnv('TEMPORAL_CLI');
