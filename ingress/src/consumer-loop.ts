@@ -44,7 +44,11 @@ export interface ConsumerLoopOptions {
 interface Backoff {
   attempt: number;
   timer: NodeJS.Timeout | undefined;
-  /** The offset the partition was rewound to: the lowest record that has to wait. */
+  /**
+   * The offset the partition was rewound to and that has not been delivered again yet: the lowest
+   * record that has to wait. It outlives the back-off timer, because records still in hand when the
+   * partition resumes may fail too, and their rewind must not pass it.
+   */
   rewoundTo: bigint | undefined;
 }
 
@@ -98,6 +102,8 @@ export class ConsumerLoop {
       if (state === 'joining' || state === 'crashed') {
         this.offsets.reset();
         this.partitions = new Map();
+        // Positions restart from the committed offsets, at or below any rewind.
+        for (const backoff of this.backoffs.values()) backoff.rewoundTo = undefined;
       }
     });
   }
@@ -132,6 +138,8 @@ export class ConsumerLoop {
    */
   private async deliver(record: ConsumedRecord): Promise<void> {
     if (this.stopping) return; // left uncommitted; delivered again after the restart
+    const backoff = this.backoffs.get(partitionKey(record));
+    if (backoff?.rewoundTo === BigInt(record.offset)) backoff.rewoundTo = undefined; // the rewind arrived
     const work = this.work(record);
     // Delivered again after a rewind: what finished stays finished, what is in hand keeps its handling
     // (if that does not end done, it rewinds the partition to the record again).
@@ -229,12 +237,14 @@ export class ConsumerLoop {
     if (backoff.timer !== undefined && backoff.rewoundTo !== undefined && backoff.rewoundTo <= offset) return;
     if (backoff.timer === undefined) backoff.attempt += 1;
     const delayMs = backoffDelay(this.options.backoff, backoff.attempt, this.options.random);
-    this.options.source.pause(record, record.offset);
-    backoff.rewoundTo = offset;
+    // Never past an earlier record that has not been delivered again since its own rewind.
+    const rewindTo =
+      backoff.rewoundTo !== undefined && backoff.rewoundTo < offset ? backoff.rewoundTo : offset;
+    this.options.source.pause(ref, rewindTo.toString());
+    backoff.rewoundTo = rewindTo;
     if (backoff.timer) clearTimeout(backoff.timer);
     backoff.timer = setTimeout(() => {
       backoff.timer = undefined;
-      backoff.rewoundTo = undefined;
       if (!this.stopping) this.options.source.resume(ref);
     }, delayMs);
     this.backoffs.set(key, backoff);
@@ -248,7 +258,8 @@ export class ConsumerLoop {
   private clearBackoff(ref: PartitionRef): void {
     const key = partitionKey(ref);
     const backoff = this.backoffs.get(key);
-    if (!backoff || backoff.timer !== undefined) return; // still waiting for an earlier record
+    // Still waiting for an earlier record: its back-off runs, or its redelivery has not come yet.
+    if (!backoff || backoff.timer !== undefined || backoff.rewoundTo !== undefined) return;
     this.backoffs.delete(key);
     this.options.onBackoff?.({ topic: ref.topic, partition: ref.partition }, undefined);
   }

@@ -215,4 +215,42 @@ describe('ConsumerLoop with records in flight', () => {
     assert.equal(workflows.size, 200, 'every event started once');
     for (const [id, offset] of workflows) assert.equal(id, `e-${offset}`);
   });
+
+  it('a record failing after the back-off ended rewinds no further than an earlier one not yet delivered again', async () => {
+    // Seen in the soak during a Temporal restart: offset 168 failed, its back-off ended and the partition
+    // resumed; then 175, still in hand, failed and rewound the partition to 175. 168-174 were never
+    // delivered again.
+    const handler = controlled();
+    const { source, consumer } = loopWith(handler.handle, 8);
+    await consumer.start();
+    for (const offset of [0, 1, 2]) await source.deliver(record(offset));
+    const down: Outcome = { status: 'retry', operation: 'workflow start', error: new Error('down') };
+    handler.release(0, down);
+    await pollUntil(() => source.resumes.length === 1, {
+      description: 'the back-off of offset 0 to end',
+      timeoutMs: 5_000,
+      intervalMs: 1,
+    });
+    handler.release(1, down);
+    await settle();
+    assert.deepEqual(
+      source.pauses.map((p) => p.fromOffset),
+      ['0', '0'],
+      'offset 1 rewinds to 0, which has not come again',
+    );
+    // Offset 0 comes again (the rewind reached it); from then on a failure rewinds to itself.
+    await source.deliver(record(0));
+    handler.release(2, down);
+    await settle();
+    assert.equal(source.pauses.at(-1)?.fromOffset, '2');
+    for (const offset of [0, 1]) await source.deliver(record(offset));
+    await source.deliver(record(2));
+    for (const offset of [0, 1, 2]) handler.release(offset);
+    await pollUntil(() => source.committedAt(0) === '3', {
+      description: 'every record done and committed',
+      timeoutMs: 5_000,
+      intervalMs: 1,
+    });
+    await consumer.stop();
+  });
 });
