@@ -1,13 +1,12 @@
+import { instanceLabel, RouteserverClient } from '@sandbox-routing/core';
+import { DecideOnceConsumer, kafkajsClients, type TopicSpec } from '@sandbox-routing/kafka';
 import {
   createLogger,
   createRegistry,
-  decideOwnership,
   instanceIdentity,
-  instanceLabel,
-  kafkaTrailTransport,
+  kafkaSecurityOptions,
+  type Logger,
   lazyClientConnection,
-  RouteserverClient,
-  RoutingClientInterceptor,
   redactConfig,
   registerRouteTableMetrics,
   registerTrailMetrics,
@@ -15,20 +14,14 @@ import {
   startHealthServer,
   startReachabilityProbe,
   startRouteTable,
-  TrailEmitter,
-  tracingClientInterceptors,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/service-kit';
+import { RoutingClientInterceptor, tracingClientInterceptors } from '@sandbox-routing/temporal';
+import { kafkaTrailTransport, TrailEmitter } from '@sandbox-routing/trail';
 import { Client } from '@temporalio/client';
 import { type IngressConfig, ingressSchema, parseTopicConfig } from './config';
-import { ConsumerLoop } from './consumer-loop';
-import { DeadLetterPublisher } from './dead-letter';
-import { isControlRecord } from './fence';
-import { EventHandler, type HandlerMode, type WorkflowStarter } from './handler';
-import { kafkajsClients } from './kafka/kafkajs';
-import { partitionKey } from './kafka/records';
-import type { TopicSpec } from './kafka/seam';
+import { ingressProcessing } from './handler';
 import { ingressMetrics } from './metrics';
-import { consumerGroupOf, SandboxForwarder, sandboxTopicOf } from './sandbox-topics';
+import { temporalStarter } from './temporal-starter';
 
 /** How long a stopping ingress keeps trying to send its last trail records. */
 const TRAIL_CLOSE_TIMEOUT_MS = 3_000;
@@ -59,35 +52,27 @@ export function sandboxTopicSpec(config: IngressConfig, topic: string): TopicSpe
   };
 }
 
-/** Rejects with an `AbortError` when `signal` aborts, without waiting for `promise`. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /**
  * Wires the ingress and starts its health server, so `/healthz` answers from the start; `start` then
  * connects to Kafka and consumes.
  *
  * - The baseline (no `SIGNADOT_SANDBOX_NAME`) reads the events topic in group `G` and decides each
- *   event's owner once: a sandbox that forks the ingress gets the record forwarded, byte for byte, to
- *   its topic `<topic>.sandbox.<name>`; everything else it starts itself (door-routed to the owner's
- *   worker queue).
- * - A fork reads its sandbox's topic in group `G-<sandbox>`, from the earliest offset, and starts all of it.
+ *   event's owner once: a sandbox that forks the ingress gets the record forwarded, byte for byte with
+ *   the decision, to its topic `<topic>.<G>.sandbox.<name>`; everything else it starts itself
+ *   (door-routed to the owner's worker queue).
+ * - A fork reads its sandbox's topic in group `G-<sandbox>`, from the earliest offset, and starts all of
+ *   it by the decisions they carry.
  */
-export async function createIngress(config: IngressConfig): Promise<IngressApp> {
+export async function createIngress(
+  config: IngressConfig,
+  options: { logger?: Logger } = {},
+): Promise<IngressApp> {
   const identity = instanceIdentity(config.signadot);
   const sandboxName = identity.sandboxName;
   const instance = instanceLabel(sandboxName);
-  const logger = createLogger(config.telemetry, config.signadot);
+  const logger = options.logger ?? createLogger(config.telemetry, config.signadot);
   const registry = createRegistry({ service: config.telemetry.serviceName, instance });
   const metrics = ingressMetrics(registry);
-  const groupId = consumerGroupOf(config.kafka.consumerGroup, sandboxName);
-  const topic = sandboxName ? sandboxTopicOf(config.kafka.topic, sandboxName) : config.kafka.topic;
 
   let stopping = false;
   let fail: (error: unknown) => void = () => {};
@@ -95,11 +80,6 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
     fail = reject;
   });
   failure.catch(() => undefined); // observed by the caller; never an unhandled rejection
-  const backingOff = new Map<string, string>();
-  const countBackoffs = () => {
-    metrics.backingOff.reset();
-    for (const operation of backingOff.values()) metrics.backingOff.inc({ operation });
-  };
 
   // Door routing asks the worker's route table; deciding (baseline only) asks the ingress's own.
   const workerRoutes = startRouteTable(
@@ -133,19 +113,13 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
       ],
     },
   });
-  const starter: WorkflowStarter = {
-    async start(workflowType, options, signal) {
-      const call = connection.withDeadline(Date.now() + callTimeoutMs, () =>
-        temporal.workflow.start(workflowType, options),
-      );
-      return (await abortable(call, signal)).firstExecutionRunId;
-    },
-  };
+  const starter = temporalStarter({ workflow: temporal.workflow, connection, callTimeoutMs });
 
   const kafka = kafkajsClients({
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
-    logger: logger.child({ component: 'kafkajs' }),
+    security: kafkaSecurityOptions(config.kafka.security),
+    logger, // the bridge names the component (kafkajs.<namespace>)
     logLevel: config.telemetry.logLevel,
   });
   const probeTimeoutMs = 2 * config.probeIntervalMs;
@@ -170,70 +144,13 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
   ] as const;
   const [brokers, temporalProbe] = probes;
 
-  const source = kafka.source({
-    groupId,
-    topic,
-    fromBeginning: true,
-    partitionsConcurrently: config.kafka.partitionsConcurrently,
-  });
-  source.onStateChange(({ state, error, restarting }) => {
-    if (state !== 'crashed') return;
-    logger.error({ error: error?.message, restarting }, 'consumer crashed');
-    if (!restarting) fail(new Error(`the Kafka consumer crashed and will not restart: ${error?.message}`));
-  });
-
-  const health = await startHealthServer(config.http, registry, [
-    {
-      name: 'route-tables-synced',
-      ready: () => workerRoutes.synced && (ingressRoutes?.synced ?? true),
-    },
-    { name: 'consumer-member', ready: () => source.state === 'member' },
-    { name: 'kafka-reachable', ready: () => brokers.reachable },
-    { name: 'temporal-reachable', ready: () => temporalProbe.reachable },
-    { name: 'not-backing-off', ready: () => backingOff.size === 0 },
-    { name: 'not-stopping', ready: () => !stopping },
-  ]);
-  logger.info(
-    { config: redactConfig(ingressSchema, config), groupId, topic, health: health.url },
-    'ingress starting',
-  );
-
-  const deadLetters = new DeadLetterPublisher(kafka.sink, config.kafka.deadLetterTopic);
-  let mode: HandlerMode = { kind: 'process-all' };
-  if (ingressRoutes) {
-    const routeserver = new RouteserverClient({
-      url: config.routeserver.url,
-      requestTimeoutMs: config.routeserver.requestTimeoutMs,
-    });
-    const forwarder = new SandboxForwarder({
-      sink: kafka.sink,
-      admin: kafka.admin,
-      eventsTopic: config.kafka.topic,
-      topicSpec: (name) => sandboxTopicSpec(config, name),
-      forksIngress: async (sandbox) =>
-        (
-          await routeserver.getRoutingRules({
-            baselineKind: identity.baseline.kind,
-            baselineNamespace: identity.baseline.namespace,
-            baselineName: identity.baseline.name,
-            destinationSandboxName: sandbox,
-          })
-        ).length > 0,
-      logger,
-    });
-    mode = {
-      kind: 'decide',
-      decideOwner: (key) =>
-        decideOwnership(ingressRoutes, identity, key, config.routeserver.neverSyncedPolicy),
-      forwarder,
-    };
-  }
   // What the ingress did with each event, for the console and load tests; never holds an event up.
   const trail = config.trail.enabled
     ? new TrailEmitter({
         transport: kafkaTrailTransport({
           brokers: config.kafka.brokers,
           clientId: config.kafka.clientId,
+          security: kafkaSecurityOptions(config.kafka.security),
           topic: config.trail.topic,
         }),
         capacity: config.trail.bufferSize,
@@ -241,59 +158,107 @@ export async function createIngress(config: IngressConfig): Promise<IngressApp> 
       })
     : undefined;
   if (trail) registerTrailMetrics(registry, trail);
-  const handler = new EventHandler({
+  const routeserver = new RouteserverClient({
+    url: config.routeserver.url,
+    requestTimeoutMs: config.routeserver.requestTimeoutMs,
+  });
+  const consumer = new DecideOnceConsumer({
+    clients: kafka,
     identity,
-    mode,
-    starter,
-    sharedTaskQueue: config.temporal.taskQueue,
-    deadLetters,
-    maxEventBytes: config.kafka.maxEventBytes,
+    topic: config.kafka.topic,
+    group: config.kafka.consumerGroup,
+    deciding: ingressRoutes && {
+      routes: ingressRoutes,
+      // The decision carried with a forward names the worker's owner too: the fork starts the workflow there.
+      alsoDecide: [workerRoutes],
+      neverSyncedPolicy: config.routeserver.neverSyncedPolicy,
+      forksWorkload: (sandbox) => routeserver.forks(sandbox, identity.baseline),
+    },
+    topicSpec: (name) => sandboxTopicSpec(config, name),
+    deadLetterTopic: config.kafka.deadLetterTopic,
+    ...ingressProcessing({
+      identity,
+      starter,
+      sharedTaskQueue: config.temporal.taskQueue,
+      workerBaseline: workerRoutes.baseline,
+      maxEventBytes: config.kafka.maxEventBytes,
+      logger,
+      metrics,
+      trail,
+    }),
     logger,
     metrics,
-    trail,
-  });
-  const loop = new ConsumerLoop({
-    source,
-    handle: (record, signal) => handler.handle(record, signal),
     backoff: { initialMs: config.retry.initialDelayMs, maxMs: config.retry.maxDelayMs },
-    logger,
-    onFatal: (error) => fail(error),
     maxInFlight: config.kafka.maxInFlight,
-    // A teardown's fence marker must come after every forward before it in its partition.
-    isBarrier: isControlRecord,
-    onBackoff: (partition, operation) => {
-      if (operation) backingOff.set(partitionKey(partition), operation);
-      else backingOff.delete(partitionKey(partition));
-      countBackoffs();
+    partitionsConcurrently: config.kafka.partitionsConcurrently,
+    onFatal: (error) => {
+      if (!stopping) fail(error);
     },
   });
 
+  const health = await startHealthServer(config.http, registry, [
+    {
+      name: 'route-tables-synced',
+      ready: () => workerRoutes.synced && (ingressRoutes?.synced ?? true),
+    },
+    { name: 'consumer-member', ready: () => consumer.state === 'member' },
+    { name: 'kafka-reachable', ready: () => brokers.reachable },
+    { name: 'temporal-reachable', ready: () => temporalProbe.reachable },
+    { name: 'not-backing-off', ready: () => consumer.backingOff.size === 0 },
+    { name: 'not-stopping', ready: () => !stopping },
+  ]);
+  logger.info(
+    {
+      config: redactConfig(ingressSchema, config),
+      groupId: consumer.groupId,
+      topic: consumer.topic,
+      health: health.url,
+    },
+    'ingress starting',
+  );
+
   let closed: Promise<void> | undefined;
+  /** One step of the stop: what fails is logged and the stop goes on (everything done is committed). */
+  const closing = async (what: string, step: () => Promise<unknown> | undefined) => {
+    try {
+      await step();
+    } catch (error) {
+      logger.warn({ error: error instanceof Error ? error.message : String(error) }, `${what} failed`);
+    }
+  };
   const stop = () => {
     closed ??= (async () => {
       stopping = true;
       logger.info('ingress stopping');
-      await loop
-        .stop()
-        .catch((error: Error) => logger.warn({ error: error.message }, 'consumer stop failed'));
+      await closing('consumer stop', () => consumer.stop());
       for (const probe of probes) probe.stop();
       // After the last decisions, bounded (Kafka may be away).
-      await trail?.close(TRAIL_CLOSE_TIMEOUT_MS);
-      await kafka.close();
-      await Promise.all([ingressRoutes?.stop(), workerRoutes.stop()]);
-      await connection.close().catch(() => undefined);
-      await health.close();
+      await closing('trail close', () => trail?.close(TRAIL_CLOSE_TIMEOUT_MS));
+      await closing('Kafka clients close', () => kafka.close());
+      await closing('route tables stop', () => Promise.all([ingressRoutes?.stop(), workerRoutes.stop()]));
+      await closing('Temporal connection close', () => connection.close());
+      await closing('health server close', () => health.close());
       logger.info('ingress stopped');
     })();
     return closed;
   };
 
   const start = async () => {
-    // A fork's topic may not exist yet (nothing forwarded so far); it reads it from the start.
-    if (sandboxName) await kafka.admin.ensureTopic(sandboxTopicSpec(config, topic));
-    if (stopping) return;
-    await loop.start();
-    logger.info({ groupId, topic, mode: mode.kind }, 'ingress running');
+    if (stopping) return; // a SIGTERM came first
+    try {
+      // Refused credentials or TLS stop the start at once, naming the settings (an outage is waited out).
+      if ((await kafka.checkAccess()) === 'unreachable') logger.warn('no Kafka broker answered yet; waiting');
+      if (stopping) return;
+      await consumer.start();
+    } catch (error) {
+      // `stop` closed the Kafka clients under a start still connecting: a stop, not a failure to start.
+      if (stopping) return;
+      throw error;
+    }
+    logger.info(
+      { groupId: consumer.groupId, topic: consumer.topic, mode: consumer.mode.kind },
+      'ingress running',
+    );
   };
   return { healthUrl: health.url, start, stop, failure };
 }

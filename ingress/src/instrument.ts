@@ -3,6 +3,6 @@
  * instrumentation continues each event's trace from its headers).
  * `node --require ./ingress/dist/instrument.js ingress/dist/main.js`
  */
-import { instrument } from '@sandbox-routing/shared/instrumentation';
+import { instrument } from '@sandbox-routing/service-kit/instrumentation';
 
 instrument({ serviceName: 'ingress' });

@@ -1,29 +1,15 @@
-import { loadConfigOrExit, onShutdown } from '@sandbox-routing/shared';
-import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
-import { loadIngressConfig } from './config';
+/**
+ * The ingress process: `node --require ./ingress/dist/instrument.js ingress/dist/main.js`. Exit codes: 78
+ * invalid configuration or settings Kafka refuses, 1 when it cannot start or go on (see
+ * `runConsumerService`, and docs/troubleshooting.md).
+ */
+import { runConsumerService } from '@sandbox-routing/service-kit/consumer-main';
+import type { IngressApp } from './app';
+import { type IngressConfig, loadIngressConfig } from './config';
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit(loadIngressConfig);
-  // Started by the --require entry; without it, here, before ./app (which loads kafkajs) is required.
-  const telemetry = serviceTelemetry({ serviceName: 'ingress' }, './ingress/dist/instrument.js');
-  const { createIngress } = require('./app') as typeof import('./app');
-  const ingress = await createIngress(config);
-  onShutdown(async () => {
-    await ingress.stop();
-    await telemetry.shutdown();
-  });
-  // Something the ingress cannot get past (a consumer crash kafkajs will not restart from): stop
-  // cleanly and exit non-zero, so Kubernetes restarts the pod; nothing uncommitted is lost.
-  ingress.failure.catch(async (error: unknown) => {
-    console.error('ingress cannot go on:', error instanceof Error ? error.message : error);
-    await ingress.stop().catch(() => undefined);
-    await telemetry.shutdown().catch(() => undefined);
-    process.exit(1);
-  });
-  await ingress.start();
-}
-
-main().catch((error: unknown) => {
-  console.error('ingress failed to start:', error instanceof Error ? error.stack : error);
-  process.exit(1);
+runConsumerService<IngressConfig, IngressApp>({
+  name: 'ingress',
+  instrumentEntry: './ingress/dist/instrument.js',
+  load: loadIngressConfig,
+  create: (config, logger) => (require('./app') as typeof import('./app')).createIngress(config, { logger }),
 });

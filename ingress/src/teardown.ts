@@ -1,5 +1,6 @@
 /**
- * The ingress's teardown command: `node ingress/dist/teardown.js --sandbox <name>`. Moves what is left
+ * The ingress's teardown command: `sandbox-routing-ingress-teardown --sandbox <name>` (its name:
+ * `COMMAND_NAMES.ingressTeardown`). Moves what is left
  * in a deleted sandbox's topic (`<topic>.sandbox.<name>`: events the baseline forwarded and the fork's
  * ingress never processed) back to the events topic, where the baseline ingress starts them, then
  * deletes the topic and the fork's consumer group. See `SandboxDrain` for how nothing is dropped.
@@ -8,42 +9,63 @@
  * baseline ingress does. Run it after the sandbox is deleted, then the worker's teardown command for
  * workflows left pinned to the sandbox's task queue.
  *
- * Exit codes: 0 done (or nothing to do), 1 failed or timed out (nothing deleted; run it again), 2 refused
- * (the sandbox still exists or its ingress still runs), 78 invalid configuration.
+ * Exit codes: 0 done (or nothing to do), 1 failed or timed out (nothing deleted; run it again), 2 invalid
+ * option, 3 refused (the sandbox still exists or its ingress still runs), 78 invalid configuration.
  */
+import { isSandboxName, RouteserverClient } from '@sandbox-routing/core';
+import { type DrainReport, kafkajsClients, SandboxDrain, TeardownRefusedError } from '@sandbox-routing/kafka';
 import {
+  CLI_EXIT,
+  COMMAND_NAMES,
   createLogger,
-  isSandboxName,
+  formatDuration,
+  isSettingsRefusal,
+  kafkaSecurityOptions,
   loadConfigOrReport,
-  RouteserverClient,
+  optionParser,
+  parseDurationMs,
   redactConfig,
-} from '@sandbox-routing/shared';
+  runCli,
+} from '@sandbox-routing/service-kit';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ingressSchema, loadIngressConfig } from './config';
-import { kafkajsClients } from './kafka/kafkajs';
-import { type DrainReport, SandboxDrain, TeardownRefusedError } from './sandbox-drain';
 
-const EXIT = { ok: 0, failed: 1, refused: 2, config: 78 } as const;
+const NAME = COMMAND_NAMES.ingressTeardown;
+
+/** The project's exit codes, plus 3: refused, nothing changed. */
+export const TEARDOWN_EXIT = { ...CLI_EXIT, refused: 3 } as const;
 
 const EXAMPLES = `
+Durations: 500ms, 30s, 2m, 1m30s, 1h; a bare number is seconds.
+
 Examples:
   # after \`signadot sandbox delete pr-42\`: how many events did its ingress leave unprocessed?
-  $ node ingress/dist/teardown.js --sandbox pr-42 --dry-run
+  $ ${NAME} --sandbox pr-42 --dry-run
 
   # move them back to the events topic (the baseline runs them), delete the topic and the group
-  $ node ingress/dist/teardown.js --sandbox pr-42
+  $ ${NAME} --sandbox pr-42 --fence-timeout 5m
 
-  # then the workflows its worker left behind
-  $ node worker/dist/teardown.js --sandbox pr-42 --action restart-on-baseline
+  # then the workflows its worker left behind (see its --help: what already ran is not repeated)
+  $ ${COMMAND_NAMES.workerTeardown} --sandbox pr-42 --action restart-on-baseline
 
 Kafka and routeserver settings come from the environment, as for the ingress: KAFKA_BROKERS,
-KAFKA_TOPIC (events), KAFKA_CONSUMER_GROUP (ingress), SIGNADOT_ROUTESERVER_URL, SIGNADOT_BASELINE_*.`;
+KAFKA_TOPIC (events), KAFKA_CONSUMER_GROUP (ingress), SIGNADOT_ROUTESERVER_URL, SIGNADOT_BASELINE_*.
 
-interface TeardownFlags {
+Exit codes: 0 done (or nothing to do); 1 failed or timed out (nothing deleted; run it again); 2 invalid
+option; 3 refused (the sandbox still has routing rules or its ingress still consumes; nothing changed);
+78 invalid configuration.`;
+
+/** Default timeouts, in milliseconds. */
+const DEFAULT_FORK_TIMEOUT_MS = 60_000;
+const DEFAULT_FENCE_TIMEOUT_MS = 120_000;
+const DEFAULT_MOVE_TIMEOUT_MS = 600_000;
+
+export interface TeardownFlags {
   sandbox: string;
   dryRun?: boolean;
   force?: boolean;
   json?: boolean;
+  /** Milliseconds, as are the other timeouts. */
   forkTimeout: number;
   fenceTimeout: number;
   moveTimeout: number;
@@ -58,11 +80,7 @@ function sandboxName(value: string): string {
   return value;
 }
 
-function seconds(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('expected seconds, above 0.');
-  return parsed * 1000;
-}
+const duration = optionParser(parseDurationMs, InvalidArgumentError);
 
 export function formatDrainReport(report: DrainReport): string {
   const lines = [`sandbox ${report.sandbox}: topic ${report.topic}, consumer group ${report.group}`];
@@ -84,7 +102,7 @@ export function formatDrainReport(report: DrainReport): string {
 
 async function teardown(flags: TeardownFlags): Promise<number> {
   const config = loadConfigOrReport(loadIngressConfig);
-  if (!config) return EXIT.config;
+  if (!config) return TEARDOWN_EXIT.config;
   // Logs (kafkajs warnings, progress) go to stderr; stdout carries the report.
   const logger = createLogger({ ...config.telemetry, serviceName: 'ingress-teardown' }, config.signadot, {
     stderr: true,
@@ -93,6 +111,7 @@ async function teardown(flags: TeardownFlags): Promise<number> {
   const kafka = kafkajsClients({
     brokers: config.kafka.brokers,
     clientId: `${config.kafka.clientId}-teardown`,
+    security: kafkaSecurityOptions(config.kafka.security),
     logger,
     logLevel: config.telemetry.logLevel,
   });
@@ -107,64 +126,74 @@ async function teardown(flags: TeardownFlags): Promise<number> {
     admin: kafka.admin,
     sink: kafka.sink,
     openSource: (options) => kafka.source({ ...options, maxWaitTimeMs: 200 }),
-    forksIngress: async (sandbox) =>
-      (
-        await routeserver.getRoutingRules({
-          baselineKind: baseline.baselineKind,
-          baselineNamespace: baseline.baselineNamespace,
-          baselineName: baseline.baselineName,
-          destinationSandboxName: sandbox,
-        })
-      ).length > 0,
+    forksWorkload: (sandbox) =>
+      routeserver.forks(sandbox, {
+        kind: baseline.baselineKind,
+        namespace: baseline.baselineNamespace,
+        name: baseline.baselineName,
+      }),
     forkGoneTimeoutMs: flags.forkTimeout,
     fenceTimeoutMs: flags.fenceTimeout,
     moveTimeoutMs: flags.moveTimeout,
     log: (message) => logger.info({ sandbox: flags.sandbox }, message),
   });
   try {
+    // Refused credentials or TLS: say which settings, at once, instead of retrying.
+    await kafka.checkAccess();
     const report = await drain.run({ sandbox: flags.sandbox, dryRun: flags.dryRun, force: flags.force });
     console.log(flags.json ? JSON.stringify(report, null, 2) : formatDrainReport(report));
-    return EXIT.ok;
+    return TEARDOWN_EXIT.ok;
   } catch (error) {
     console.error(`teardown of ${flags.sandbox}: ${error instanceof Error ? error.message : String(error)}`);
-    return error instanceof TeardownRefusedError ? EXIT.refused : EXIT.failed;
+    if (isSettingsRefusal(error)) return TEARDOWN_EXIT.config;
+    return error instanceof TeardownRefusedError ? TEARDOWN_EXIT.refused : TEARDOWN_EXIT.failed;
   } finally {
     await kafka.close();
   }
 }
 
-const program = new Command('teardown')
-  .description(
-    "Move what a deleted sandbox's ingress left in its topic back to the events topic (the baseline runs it), then delete the topic and the fork's consumer group.",
-  )
-  .requiredOption('--sandbox <name>', 'the deleted sandbox', sandboxName)
-  .option('--dry-run', 'count what is left, change nothing')
-  .option('--force', "go on although the routeserver still has the sandbox's rules or its group has members")
-  .option('--json', 'print a JSON report instead of text')
-  .addOption(
-    new Option('--fork-timeout <seconds>', "how long to wait for the fork's ingress to leave its group")
-      .argParser(seconds)
-      .default(60_000, '60'),
-  )
-  .addOption(
-    new Option(
-      '--fence-timeout <seconds>',
-      'how long to wait for the baseline ingress to pass the fence (it first works through what is ahead of it)',
+/** The command line, without running anything (tests parse with it). */
+export function buildProgram(): Command {
+  return new Command(NAME)
+    .description(
+      "Move what a deleted sandbox's ingress left in its topic back to the events topic (the baseline runs it), then delete the topic and the fork's consumer group.",
     )
-      .argParser(seconds)
-      .default(120_000, '120'),
-  )
-  .addOption(
-    new Option('--move-timeout <seconds>', 'how long moving the records back may take')
-      .argParser(seconds)
-      .default(600_000, '600'),
-  )
-  .addHelpText('after', EXAMPLES)
-  .action(async (flags: TeardownFlags) => {
-    process.exitCode = await teardown(flags);
-  });
+    .requiredOption('--sandbox <name>', 'the deleted sandbox', sandboxName)
+    .option('--dry-run', 'count what is left, change nothing')
+    .option(
+      '--force',
+      "go on although the routeserver still has the sandbox's rules or its group has members",
+    )
+    .option('--json', 'print a JSON report instead of text')
+    .addOption(
+      new Option('--fork-timeout <duration>', "how long to wait for the fork's ingress to leave its group")
+        .argParser(duration)
+        .default(DEFAULT_FORK_TIMEOUT_MS, formatDuration(DEFAULT_FORK_TIMEOUT_MS)),
+    )
+    .addOption(
+      new Option(
+        '--fence-timeout <duration>',
+        'how long to wait for the baseline ingress to pass the fence (it first works through what is ahead of it)',
+      )
+        .argParser(duration)
+        .default(DEFAULT_FENCE_TIMEOUT_MS, formatDuration(DEFAULT_FENCE_TIMEOUT_MS)),
+    )
+    .addOption(
+      new Option('--move-timeout <duration>', 'how long moving the records back may take')
+        .argParser(duration)
+        .default(DEFAULT_MOVE_TIMEOUT_MS, formatDuration(DEFAULT_MOVE_TIMEOUT_MS)),
+    )
+    .addHelpText('after', EXAMPLES);
+}
 
-program.parseAsync().catch((error: unknown) => {
-  console.error(`teardown failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(EXIT.failed);
-});
+/** Runs the command line of this process and sets its exit code: the `sandbox-routing-ingress-teardown` bin's body. */
+export function runProcess(): void {
+  runCli(buildProgram(), teardown, {
+    printError: (message) => console.error(`${NAME}: ${message}`),
+  }).then((code) => {
+    // exitCode, not exit(): the report on stdout is flushed first.
+    process.exitCode = code;
+  });
+}
+
+if (require.main === module) runProcess();

@@ -1,4 +1,4 @@
-import { type PipelineEvent, workflowIdOfEvent } from '@sandbox-routing/shared';
+import { type PipelineEvent, workflowIdOfEvent } from '@sandbox-routing/sample';
 
 /** Which workflow handles which event type (the worker registers these workflow types). */
 export const WORKFLOW_FOR_EVENT_TYPE: Readonly<Record<string, string>> = {
