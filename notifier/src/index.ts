@@ -1,0 +1,3 @@
+export { createNotifier, type NotifierApp } from './app';
+export * from './config';
+export { type NotifierProcessingDeps, type Notify, notifierProcessing } from './notify';
