@@ -7,7 +7,7 @@
  * any wall-clock or network dependency would only add noise.
  */
 
-import { currentRoutingKey } from '@sandbox-routing/shared';
+import { currentRoutingKey } from '@sandbox-routing/core';
 import { ApplicationFailure, activityInfo, log } from '@temporalio/activity';
 import {
   type ActivityReport,

@@ -1,32 +1,32 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { instanceLabel, instanceTaskQueue, type RoutingDecisionEvent } from '@sandbox-routing/core';
 import {
   connectWorker,
   createLogger,
   createRegistry,
   instanceIdentity,
-  instanceLabel,
-  instanceTaskQueue,
-  kafkaTrailTransport,
+  kafkaSecurityOptions,
   type Logger,
   type ReachabilityProbe,
-  type RoutingDecisionEvent,
   redactConfig,
   registerRouteTableMetrics,
   registerTrailMetrics,
   routingDecisionCounter,
-  routingWorkerOptions,
+  startApplicationRoutes,
   startHealthServer,
   startReachabilityProbe,
-  startRouteTable,
-  type TracingTelemetry,
+} from '@sandbox-routing/service-kit';
+import { routingWorkerOptions, type TracingTelemetry, tracingWorkerOptions } from '@sandbox-routing/temporal';
+import {
+  checkTrailKafkaAccess,
+  kafkaTrailTransport,
   TrailEmitter,
-  tracingWorkerOptions,
   trailWorkerOptions,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/trail';
 import { type NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createOrderActivities } from './activities';
-import { type WorkerConfig, workerSchema } from './config';
+import { type WorkerConfig, workerApplication, workerSchema } from './config';
 import { temporalLogger } from './temporal-logger';
 import { WORKFLOWS_PATH, withPrebuiltBundle } from './workflow-bundle';
 
@@ -94,7 +94,11 @@ export async function createWorkerApp(
   const instance = instanceLabel(identity.sandboxName);
   const sharedQueue = config.temporal.taskQueue;
   const taskQueue = instanceTaskQueue(sharedQueue, identity);
-  const routeTable = startRouteTable(config.routeserver, identity.baseline, logger);
+  // One route table (one stream) for every workload of the application: a workflow's work for another
+  // workload (the payments service) goes to that workload's owner.
+  const application = workerApplication(config);
+  const routes = startApplicationRoutes(config.routeserver, application, identity.baseline, logger);
+  const routeTable = routes.own;
   const registry = createRegistry({ service: config.telemetry.serviceName, instance });
   registerRouteTableMetrics(registry, { worker: routeTable });
   const onDecision = decisionListener(logger, routingDecisionCounter(registry));
@@ -102,7 +106,12 @@ export async function createWorkerApp(
   // Trail records (where each run and activity ran) for the console and load tests; never blocks work.
   const trail = config.trail.enabled
     ? new TrailEmitter({
-        transport: kafkaTrailTransport({ ...config.kafka, topic: config.trail.topic }),
+        transport: kafkaTrailTransport({
+          brokers: config.kafka.brokers,
+          clientId: config.kafka.clientId,
+          security: kafkaSecurityOptions(config.kafka.security),
+          topic: config.trail.topic,
+        }),
         capacity: config.trail.bufferSize,
         logger: logger.child({ component: 'trail' }),
       })
@@ -121,7 +130,7 @@ export async function createWorkerApp(
   failure.catch(() => undefined); // observed by the caller; never an unhandled rejection
 
   const health = await startHealthServer(config.http, registry, [
-    { name: 'routeTable', ready: () => routeTable.synced },
+    { name: 'routeTable', ready: () => routes.synced },
     { name: 'worker', ready: () => worker?.getState() === 'RUNNING' },
     // The worker stays RUNNING while Temporal is away (its polls just fail and retry): ask Temporal.
     { name: 'temporal-reachable', ready: () => temporal?.reachable ?? false },
@@ -133,6 +142,17 @@ export async function createWorkerApp(
     healthUrl: health.url,
     failure,
     async start() {
+      // The trail connects on its first send and retries for ever: refused credentials or TLS stop here.
+      if (config.trail.enabled) {
+        const trailKafka = {
+          brokers: config.kafka.brokers,
+          clientId: config.kafka.clientId,
+          security: kafkaSecurityOptions(config.kafka.security),
+          topic: config.trail.topic,
+        };
+        if ((await checkTrailKafkaAccess(trailKafka)) === 'unreachable')
+          logger.warn('no Kafka broker answered yet; trail records wait in the buffer');
+      }
       connection = await connectWorker(config.temporal);
       const checked = connection;
       temporal = startReachabilityProbe({
@@ -167,6 +187,7 @@ export async function createWorkerApp(
           mismatchPolicy: config.worker.activityMismatchPolicy,
           recordSearchAttributes: config.worker.recordSearchAttributes,
           onDecision,
+          application: { declaration: application, routes },
         },
       );
       const bundle = config.worker.workflowBundle;
@@ -210,7 +231,7 @@ export async function createWorkerApp(
         temporal?.stop();
         // After the drain, so the last runs' records go out too (bounded: Kafka may be away).
         await trail?.close(TRAIL_CLOSE_TIMEOUT_MS);
-        await routeTable.stop();
+        await routes.stop();
         await connection?.close();
         await health.close();
       }

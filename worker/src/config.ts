@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Application } from '@sandbox-routing/core';
+import { sampleApplication } from '@sandbox-routing/sample';
 import {
   type KafkaConfig,
   kafkaSchema,
   type LoadConfigOptions,
+  loadApplication,
   loadConfig,
-  type MismatchPolicy,
   type RoutedServiceConfig,
   routedServiceSchema,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/service-kit';
+import type { MismatchPolicy } from '@sandbox-routing/temporal';
 import type { Schema } from 'convict';
 import { PRICING_VARIANTS, type PricingVariant } from './order';
 
@@ -39,7 +42,7 @@ export interface WorkerSettings {
 export interface WorkerConfig extends RoutedServiceConfig {
   worker: WorkerSettings;
   /** Where the trail records go (the brokers and client id of the shared Kafka settings). */
-  kafka: Pick<KafkaConfig, 'brokers' | 'clientId'>;
+  kafka: Pick<KafkaConfig, 'brokers' | 'clientId' | 'security'>;
 }
 
 /**
@@ -48,7 +51,7 @@ export interface WorkerConfig extends RoutedServiceConfig {
  */
 export const SHUTDOWN_CLEANUP_MARGIN_MS = 10_000;
 
-const { brokers, clientId } = kafkaSchema({ clientId: 'worker' });
+const { brokers, clientId, security } = kafkaSchema({ clientId: 'worker' });
 
 /** The worker's convict schema: every setting with its doc, default and environment variable. */
 export const workerSchema: Schema<WorkerConfig> = {
@@ -96,13 +99,32 @@ export const workerSchema: Schema<WorkerConfig> = {
       env: 'WORKER_WORKFLOW_BUNDLE',
     },
   },
-  kafka: { brokers, clientId },
+  kafka: { brokers, clientId, security },
 };
 
 /**
- * Loads and validates the worker's configuration (defaults, then `CONFIG_FILE`, then env).
+ * Loads and validates the worker's configuration (defaults, then `CONFIG_FILE`, then env), and that
+ * the application it belongs to declares it (see {@link workerApplication}).
  * @throws ConfigError naming each invalid setting and its environment variable
  */
 export function loadWorkerConfig(options?: LoadConfigOptions): WorkerConfig {
-  return loadConfig(workerSchema, options);
+  const config = loadConfig(workerSchema, options);
+  workerApplication(config);
+  return config;
+}
+
+/**
+ * The application the worker belongs to: `ROUTING_APPLICATION_FILE`, else the sample application
+ * around this worker as configured; it must declare this worker's workload with the queue it polls.
+ * @throws ConfigError naming the setting
+ */
+export function workerApplication(config: WorkerConfig): Application {
+  const { baselineKind: kind, baselineNamespace: namespace, baselineName: name } = config.signadot;
+  const own = {
+    name: 'worker',
+    baseline: { kind, namespace, name },
+    taskQueues: [config.temporal.taskQueue],
+    consumers: [],
+  };
+  return loadApplication(config.application, own, sampleApplication(namespace, { worker: own }));
 }

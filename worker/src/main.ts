@@ -1,12 +1,18 @@
 /**
  * The worker process: `node --require ./worker/dist/instrument.js worker/dist/main.js`. A sandbox-aware Temporal worker for the sample
  * order domain. The baseline polls the shared task queue; a fork (`SIGNADOT_SANDBOX_NAME` set) polls
- * its sandbox's queue. Configuration comes from the environment (see the README table).
+ * its sandbox's queue. Configuration comes from the environment (see docs/configuration.md).
  *
- * Exit codes: 0 after a clean shutdown, 1 on a failure, 78 (EX_CONFIG) on invalid configuration.
+ * Exit codes: 0 after a clean shutdown, 1 on a failure, 78 (EX_CONFIG) on invalid configuration or when
+ * Kafka or Temporal refuses the credentials or TLS settings.
  */
-import { loadConfigOrExit, onShutdown } from '@sandbox-routing/shared';
-import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
+import {
+  EXIT_CONFIG_ERROR,
+  isSettingsRefusal,
+  loadConfigOrExit,
+  onShutdown,
+} from '@sandbox-routing/service-kit';
+import { serviceTelemetry } from '@sandbox-routing/service-kit/instrumentation';
 import { loadWorkerConfig, SHUTDOWN_CLEANUP_MARGIN_MS } from './config';
 
 async function main(): Promise<void> {
@@ -22,7 +28,8 @@ async function main(): Promise<void> {
     logger.fatal({ err: error }, message);
     await app.stop().catch(() => undefined);
     await telemetry.shutdown().catch(() => undefined);
-    process.exit(1);
+    // Refused credentials or TLS: fix the settings the message names (like invalid configuration).
+    process.exit(isSettingsRefusal(error) ? EXIT_CONFIG_ERROR : 1);
   };
 
   // Registered before the (slow) workflow bundling, so a SIGTERM during start-up also exits cleanly.

@@ -45,6 +45,34 @@ export interface Quote {
   report: ActivityReport;
 }
 
+/** What the workflow asks the payments service (`chargePayment`, on its own task queue). */
+export interface PaymentRequest {
+  eventId: string;
+  amountCents: number;
+  currency: string;
+}
+
+/** What `chargePayment` returns: the payments service (Python) reports where it ran like our activities. */
+export interface Payment {
+  chargeId: string;
+  /** The amount plus the fee. */
+  chargedCents: number;
+  /** 0 on the baseline; the `v2` payments service (a fork's pull request) charges a 1% fee. */
+  feeCents: number;
+  report: ActivityReport;
+}
+
+/** The payments service's activities: served by another workload, on the `payments` queue. */
+export interface PaymentActivities {
+  chargePayment(request: PaymentRequest): Promise<Payment>;
+}
+
+/** Non-retryable failure type of a payment request the payments service refuses. */
+export const INVALID_PAYMENT_ERROR_TYPE = 'InvalidPayment';
+
+/** Currency of the sample's orders. */
+export const ORDER_CURRENCY = 'EUR';
+
 /** What `sendConfirmation` returns. */
 export interface Confirmation {
   message: string;
@@ -64,8 +92,10 @@ export interface OrderResult {
   /** The routing key the workflow saw, `null` without one. */
   routingKey: string | null;
   workflow: WorkflowPlacement;
-  /** In execution order: reserveInventory, priceOrder, sendConfirmation. */
+  /** In execution order: reserveInventory, priceOrder, chargePayment (payments service), sendConfirmation. */
   activities: ActivityReport[];
+  /** What the payments service charged; null for runs recorded before orders were charged. */
+  payment: Pick<Payment, 'chargeId' | 'chargedCents' | 'feeCents'> | null;
   reservationId: string;
   pricing: PricingName;
   subtotalCents: number;

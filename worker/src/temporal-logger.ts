@@ -1,4 +1,4 @@
-import type { Logger as PinoLogger } from '@sandbox-routing/shared';
+import type { Logger as PinoLogger } from '@sandbox-routing/service-kit';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/worker';
 
 const PINO_METHOD: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

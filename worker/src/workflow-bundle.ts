@@ -1,9 +1,5 @@
-import {
-  ROUTING_WORKFLOW_INTERCEPTORS,
-  TRACING_WORKFLOW_INTERCEPTORS,
-  TRAIL_SINK,
-  TRAIL_WORKFLOW_INTERCEPTORS,
-} from '@sandbox-routing/shared';
+import { ROUTING_WORKFLOW_INTERCEPTORS, TRACING_WORKFLOW_INTERCEPTORS } from '@sandbox-routing/temporal';
+import { TRAIL_SINK, TRAIL_WORKFLOW_INTERCEPTORS } from '@sandbox-routing/trail';
 import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 
 /**

@@ -1,20 +1,21 @@
 /**
  * Workflows of the sample order domain, all in one module because the worker bundles this file
  * (`workflowsPath`). It runs inside Temporal's workflow sandbox: deterministic code only, imports from
- * `@temporalio/workflow`, `@sandbox-routing/shared/workflow` and type-only imports elsewhere.
+ * `@temporalio/workflow`, `@sandbox-routing/temporal/workflow` and type-only imports elsewhere.
  *
  * Nothing here depends on the worker's variant: the baseline and a sandbox run the same workflow
  * code, and only the activities they call behave differently. A workflow therefore replays the same
  * on any build, and its result shows which instance ran it.
  */
-import type { PipelineEvent } from '@sandbox-routing/shared';
+import type { PipelineEvent } from '@sandbox-routing/sample';
+import { SAMPLE_TASK_QUEUES } from '@sandbox-routing/sample/queues';
 import {
   BASELINE_LABEL,
   currentRoutingKey,
   ownerLabel,
   ownerOfTaskQueue,
   sharedQueueOf,
-} from '@sandbox-routing/shared/workflow';
+} from '@sandbox-routing/temporal/workflow';
 import {
   ApplicationFailure,
   condition,
@@ -22,6 +23,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -34,8 +36,12 @@ import {
   type ApprovalResult,
   INVALID_APPROVAL_ERROR_TYPE,
   INVALID_ORDER_ERROR_TYPE,
+  INVALID_PAYMENT_ERROR_TYPE,
   MAX_RECORDED_APPROVALS,
+  ORDER_CURRENCY,
   type OrderResult,
+  type Payment,
+  type PaymentActivities,
   type WorkflowPlacement,
 } from './order';
 
@@ -47,6 +53,24 @@ const { reserveInventory, priceOrder, sendConfirmation } = proxyActivities<Order
     nonRetryableErrorTypes: [INVALID_ORDER_ERROR_TYPE],
   },
 });
+
+/**
+ * The payments service: another workload (Python), on its own task queue. Routing puts each charge on
+ * the owner of the payments workload for the order's routing key (`payments@<sandbox>` when a sandbox
+ * forks payments), whichever copy runs this workflow.
+ */
+const { chargePayment } = proxyActivities<PaymentActivities>({
+  taskQueue: SAMPLE_TASK_QUEUES.payments,
+  startToCloseTimeout: '10s',
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '10s',
+    nonRetryableErrorTypes: [INVALID_PAYMENT_ERROR_TYPE],
+  },
+});
+
+/** Version marker of charging through the payments service: runs recorded before it replay without it. */
+const CHARGE_THROUGH_PAYMENTS = 'charge-through-payments';
 
 /** Where this workflow runs: the shared queue (baseline) or `<shared>@<sandbox>`. */
 function placement(): WorkflowPlacement {
@@ -66,11 +90,14 @@ function assertOrderEvent(event: PipelineEvent | undefined): asserts event is Pi
   }
 }
 
-/** Reserve, price, confirm: the steps both workflows share. */
+/** Reserve, price, charge, confirm: the steps both workflows share. */
 async function fulfil(event: PipelineEvent, routingKey: string | undefined): Promise<OrderResult> {
   const workflow = placement();
   const reservation = await reserveInventory({ eventId: event.id, payload: event.payload });
   const quote = await priceOrder({ eventId: event.id, lines: reservation.lines });
+  const payment: Payment | undefined = patched(CHARGE_THROUGH_PAYMENTS)
+    ? await chargePayment({ eventId: event.id, amountCents: quote.totalCents, currency: ORDER_CURRENCY })
+    : undefined;
   const confirmation = await sendConfirmation({
     eventId: event.id,
     lineCount: reservation.lines.length,
@@ -84,7 +111,10 @@ async function fulfil(event: PipelineEvent, routingKey: string | undefined): Pro
     eventId: event.id,
     routingKey: routingKey ?? null,
     workflow,
-    activities: [reservation.report, quote.report, confirmation.report],
+    activities: [reservation.report, quote.report, ...(payment ? [payment.report] : []), confirmation.report],
+    payment: payment
+      ? { chargeId: payment.chargeId, chargedCents: payment.chargedCents, feeCents: payment.feeCents }
+      : null,
     reservationId: reservation.reservationId,
     pricing: quote.pricing,
     subtotalCents: quote.subtotalCents,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { instanceLabel, runWithRoutingKey } from '@sandbox-routing/shared';
+import { instanceLabel, runWithRoutingKey } from '@sandbox-routing/core';
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   createOrderActivities,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@sandbox-routing/shared';
+import { ConfigError } from '@sandbox-routing/service-kit';
 import { serviceConfigTests } from '@sandbox-routing/testkit';
 import { loadWorkerConfig, workerSchema } from '../config';
 
@@ -18,7 +18,7 @@ describe('worker configuration', () => {
     serviceName: 'worker',
     schema: workerSchema,
     load: loadWorkerConfig,
-    readmePath: path.resolve(__dirname, '../../../README.md'),
+    configDocsPath: path.resolve(__dirname, '../../../docs/configuration.md'),
     checkDefaults(config) {
       assert.equal(config.temporal.address, '127.0.0.1:7233');
       assert.equal(config.http.port, 8082);

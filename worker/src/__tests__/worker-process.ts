@@ -5,7 +5,8 @@ import path from 'node:path';
 import { freePort, pollUntil, runProcess } from '@sandbox-routing/testkit';
 
 const WORKER_MAIN = path.resolve(__dirname, '../main.js');
-const TEARDOWN_MAIN = path.resolve(__dirname, '../teardown.js');
+/** The teardown bin as npm installs it, run the way a user runs it. */
+const TEARDOWN_BIN = path.resolve(__dirname, '../../../node_modules/.bin/sandbox-routing-worker-teardown');
 const BUILD_BUNDLE_MAIN = path.resolve(__dirname, '../build-workflow-bundle.js');
 
 /**
@@ -132,13 +133,13 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs `node worker/dist/teardown.js <args>` to completion; kills it (by PID) after `timeoutMs`. */
+/** Runs `sandbox-routing-worker-teardown <args>` to completion; kills it (by PID) after `timeoutMs`. */
 export function runTeardown(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<CommandResult> {
-  return runProcess(process.execPath, [TEARDOWN_MAIN, ...args], {
+  return runProcess(TEARDOWN_BIN, args, {
     env: childEnv(env),
     inheritEnv: false,
     timeoutMs,

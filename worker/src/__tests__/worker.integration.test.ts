@@ -10,18 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  createEvent,
-  type PipelineEvent,
-  ROUTING_WORKFLOW_INTERCEPTORS,
-  type RouteTable,
-  RoutingClientInterceptor,
-  runWithRoutingKey,
-  sandboxTaskQueue,
-  silentLogger,
-  startRouteTable,
-} from '@sandbox-routing/shared';
-import { pollUntil, runHistories, stackEnv } from '@sandbox-routing/testkit';
+import { type RouteTable, runWithRoutingKey, sandboxTaskQueue, silentLogger } from '@sandbox-routing/core';
+import { createEvent, type PipelineEvent } from '@sandbox-routing/sample';
+import { startRouteTable } from '@sandbox-routing/service-kit';
+import { ROUTING_WORKFLOW_INTERCEPTORS, RoutingClientInterceptor } from '@sandbox-routing/temporal';
+import { PaymentsService, pollUntil, runHistories, stackEnv } from '@sandbox-routing/testkit';
+import { activityInfo } from '@temporalio/activity';
 import {
   Client,
   Connection,
@@ -29,7 +23,8 @@ import {
   type HistoryAndWorkflowId,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createOrderActivities } from '../activities';
 import type { ApprovalReceipt, ApprovalResult, OrderResult } from '../order';
 import type { TeardownReport } from '../sandbox-teardown';
 import { buildBundle, runTeardown, WorkerProcess } from './worker-process';
@@ -79,15 +74,21 @@ function decisionCount(metrics: string, labels: Record<string, string>): number 
   return total;
 }
 
+/**
+ * The workflow and its own activities ran on `instance` (`taskQueue`); the charge went to the payments
+ * service's baseline (no sandbox here forks payments), which saw the same key.
+ */
 function assertRanOn(result: OrderResult, instance: string, taskQueue: string): void {
   assert.deepEqual(result.workflow, { instance, taskQueue }, 'workflow placement');
   assert.deepEqual(
     result.activities.map((a) => a.name),
-    ['reserveInventory', 'priceOrder', 'sendConfirmation'],
+    ['reserveInventory', 'priceOrder', 'chargePayment', 'sendConfirmation'],
   );
   for (const activity of result.activities) {
-    assert.equal(activity.instance, instance, `${activity.name} ran on ${activity.instance}`);
-    assert.equal(activity.taskQueue, taskQueue, `${activity.name} ran on queue ${activity.taskQueue}`);
+    const [expectedInstance, expectedQueue] =
+      activity.name === 'chargePayment' ? ['baseline', 'payments'] : [instance, taskQueue];
+    assert.equal(activity.instance, expectedInstance, `${activity.name} ran on ${activity.instance}`);
+    assert.equal(activity.taskQueue, expectedQueue, `${activity.name} ran on queue ${activity.taskQueue}`);
     assert.equal(activity.routingKey, result.routingKey, `${activity.name} saw key ${activity.routingKey}`);
   }
 }
@@ -95,6 +96,8 @@ function assertRanOn(result: OrderResult, instance: string, taskQueue: string): 
 describe('worker processes: baseline and sandbox (v2)', () => {
   let baseline: WorkerProcess;
   let sandbox: WorkerProcess;
+  /** The payments service: processOrder charges every order through it. */
+  let payments: PaymentsService;
   let connection: Connection;
   let doorClient: Client;
   let plainClient: Client;
@@ -111,6 +114,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
     const bundle = path.join(bundleDir, 'workflows.js');
     const built = await buildBundle(bundle);
     assert.equal(built.code, 0, built.stderr);
+    payments = await PaymentsService.start({ temporalAddress: env.TEMPORAL_ADDRESS });
     [baseline, sandbox] = await Promise.all([
       WorkerProcess.start(workerEnv),
       WorkerProcess.start({
@@ -151,7 +155,7 @@ describe('worker processes: baseline and sandbox (v2)', () => {
   });
 
   after(async () => {
-    await Promise.all([baseline?.kill(), sandbox?.kill()]);
+    await Promise.all([baseline?.kill(), sandbox?.kill(), payments?.stop()]);
     await doorRoutes?.stop();
     await connection?.close();
     await standIn('DELETE', `/admin/sandboxes/${SANDBOX}`);
@@ -459,6 +463,223 @@ describe('worker processes: baseline and sandbox (v2)', () => {
       assert.deepEqual(description.memo, { ingestedBy: 'worker-integration-test', index: i });
       await plainClient.workflow.getHandle(workflowId).terminate('test done');
     }
+  });
+
+  it('teardown: a workflow whose activities already ran on the sandbox is not run again unless asked; it is listed with what ran', async () => {
+    // The fork's worker dies after every activity of two orders ran and before their workflow code ran
+    // again: in process, a workflow-only and an activity-only worker on the sandbox's queue; the last
+    // activity stops the workflow half before it returns.
+    const gone = `wkr-${randomUUID().slice(0, 8)}`;
+    const queue = sandboxTaskQueue(SHARED_QUEUE, gone);
+    const heldIds = [0, 1].map((i) => `evt-ran-${gone}-${i}`);
+    const freshId = `evt-fresh-${gone}`;
+    const native = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+    const workflowWorker = await Worker.create({
+      connection: native,
+      taskQueue: queue,
+      workflowsPath: require.resolve('../workflows'),
+    });
+    const workflowRun = workflowWorker.run();
+    const real = createOrderActivities({ instance: gone, variant: 'v2' });
+    const confirmationsOnSandbox: string[] = [];
+    let arrived = 0;
+    let releaseConfirmations = () => {};
+    const allArrived = new Promise<void>((resolve) => {
+      releaseConfirmations = resolve;
+    });
+    const activityWorker = await Worker.create({
+      connection: native,
+      taskQueue: queue,
+      activities: {
+        ...real,
+        async sendConfirmation(input: Parameters<typeof real.sendConfirmation>[0]) {
+          const confirmation = await real.sendConfirmation(input);
+          if (++arrived === heldIds.length) {
+            workflowWorker.shutdown();
+            await workflowRun;
+            releaseConfirmations();
+          }
+          await allArrived;
+          confirmationsOnSandbox.push(activityInfo().workflowExecution?.workflowId ?? 'unknown');
+          return confirmation;
+        },
+      },
+    });
+    const activityRun = activityWorker.run();
+    const originalRuns = new Map<string, string>();
+    try {
+      // One workflow that ran nothing yet: it waits for an approval.
+      const fresh = await plainClient.workflow.start('awaitApproval', {
+        taskQueue: queue,
+        workflowId: freshId,
+        args: [createEvent('order.approval-requested', TWO_LINES)],
+      });
+      originalRuns.set(freshId, fresh.firstExecutionRunId);
+      await pollUntil(async () => (await fresh.query('approvalStatus')) === 'waiting', {
+        description: `${freshId} waiting on the sandbox`,
+        timeoutMs: 20_000,
+      });
+      for (const workflowId of heldIds) {
+        const held = await plainClient.workflow.start('processOrder', {
+          taskQueue: queue,
+          workflowId,
+          args: [createEvent('order.created', TWO_LINES)],
+        });
+        originalRuns.set(workflowId, held.firstExecutionRunId);
+      }
+      await pollUntil(
+        async () => {
+          for (const workflowId of heldIds) {
+            const history = await plainClient.workflow.getHandle(workflowId).fetchHistory();
+            const completed = history.events?.filter((e) => e.activityTaskCompletedEventAttributes) ?? [];
+            if (completed.length < 4) return false;
+          }
+          return true;
+        },
+        { description: 'all four activities of both orders to complete', timeoutMs: 30_000 },
+      );
+    } finally {
+      workflowWorker.getState() === 'RUNNING' && workflowWorker.shutdown();
+      activityWorker.shutdown();
+      await Promise.all([workflowRun, activityRun]);
+      await native.close();
+    }
+    assert.deepEqual(confirmationsOnSandbox.length, 2, 'each order was confirmed once, on the sandbox');
+    for (const workflowId of heldIds) {
+      const description = await plainClient.workflow.getHandle(workflowId).describe();
+      assert.equal(description.status.name, 'RUNNING', `${workflowId} waits for its next workflow task`);
+    }
+    await pollUntil(
+      async () => {
+        const run = await runTeardown(['--sandbox', gone, '--json'], cliEnv);
+        return (JSON.parse(run.stdout) as TeardownReport).outcomes.length === 3;
+      },
+      { description: 'teardown to list the three (visibility is eventually consistent)', timeoutMs: 20_000 },
+    );
+
+    // The teardown as the issue ran it: restart everything on the baseline.
+    const restart = await runTeardown(
+      ['--sandbox', gone, '--action', 'restart-on-baseline', '--json'],
+      cliEnv,
+    );
+    const restartReport = JSON.parse(restart.stdout) as TeardownReport;
+    for (const workflowId of heldIds) {
+      const handle = plainClient.workflow.getHandle(workflowId);
+      if ((await handle.describe()).runId !== originalRuns.get(workflowId)) {
+        const rerun = (await handle.result()) as OrderResult;
+        assert.fail(
+          `${workflowId} was restarted and ran again from the start on ${rerun.workflow.instance}: ${rerun.activities
+            .map((a) => `${a.name}@${a.instance}`)
+            .join(', ')}; its confirmation was sent twice`,
+        );
+      }
+    }
+    assert.equal(
+      restart.code,
+      3,
+      `exit 3: workflows left for a decision\n${restart.stdout}\n${restart.stderr}`,
+    );
+    const statusOf = (report: TeardownReport) =>
+      Object.fromEntries(report.outcomes.map((o) => [o.workflow.workflowId, o.status]));
+    assert.deepEqual(statusOf(restartReport), {
+      [freshId]: 'restarted',
+      [heldIds[0] as string]: 'needs-decision',
+      [heldIds[1] as string]: 'needs-decision',
+    });
+    assert.equal(restartReport.needsDecision, 2);
+    const freshNow = await plainClient.workflow.getHandle(freshId).describe();
+    assert.equal(
+      freshNow.taskQueue,
+      SHARED_QUEUE,
+      'the workflow that ran nothing was restarted on the baseline',
+    );
+
+    // What is left shows what ran, in the listing and the dry run, as JSON and as text.
+    const listed = await pollUntil(
+      async () => {
+        const run = await runTeardown(['--sandbox', gone, '--json'], cliEnv);
+        const report = JSON.parse(run.stdout) as TeardownReport;
+        return report.outcomes.length === 2 ? report : undefined;
+      },
+      { description: 'the listing to drop the restarted workflow', timeoutMs: 20_000 },
+    );
+    for (const { workflow } of listed.outcomes) {
+      assert.deepEqual(
+        workflow.alreadyRan.map((step) => [step.kind, step.type, step.outcome]),
+        [
+          ['activity', 'reserveInventory', 'completed'],
+          ['activity', 'priceOrder', 'completed'],
+          ['activity', 'chargePayment', 'completed'],
+          ['activity', 'sendConfirmation', 'completed'],
+        ],
+        workflow.workflowId,
+      );
+      for (const step of workflow.alreadyRan)
+        assert.ok(Date.parse(step.at ?? '') >= Date.parse(workflow.startTime));
+      assert.equal(workflow.awaits, 'workflow-task');
+    }
+    const text = await runTeardown(['--sandbox', gone], cliEnv);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /activity sendConfirmation completed \d{4}-\d\d-\d\dT/);
+    const dryRun = await runTeardown(
+      ['--sandbox', gone, '--action', 'restart-on-baseline', '--dry-run', '--json'],
+      cliEnv,
+    );
+    assert.equal(dryRun.code, 3, dryRun.stderr);
+    assert.deepEqual(Object.values(statusOf(JSON.parse(dryRun.stdout) as TeardownReport)), [
+      'needs-decision',
+      'needs-decision',
+    ]);
+    const dryRunText = await runTeardown(
+      ['--sandbox', gone, '--action', 'restart-on-baseline', '--dry-run'],
+      cliEnv,
+    );
+    assert.match(dryRunText.stdout, /needs-decision/);
+    assert.match(dryRunText.stdout, /--if-activities-ran restart/, 'the text says how to decide');
+
+    // Decided: one is restarted, accepting that its activities run again; the other is terminated.
+    const [repeatId, terminateId] = heldIds as [string, string];
+    const repeat = await runTeardown(
+      [
+        '--sandbox',
+        gone,
+        '--action',
+        'restart-on-baseline',
+        '--if-activities-ran',
+        'restart',
+        '--workflow-id',
+        repeatId,
+        '--json',
+      ],
+      cliEnv,
+    );
+    assert.equal(repeat.code, 0, `${repeat.stdout}\n${repeat.stderr}`);
+    assert.deepEqual(Object.values(statusOf(JSON.parse(repeat.stdout) as TeardownReport)), ['restarted']);
+    const rerun = (await plainClient.workflow.getHandle(repeatId).result()) as OrderResult;
+    assertRanOn(rerun, 'baseline', SHARED_QUEUE);
+    assert.deepEqual(
+      confirmationsOnSandbox.filter((id) => id === repeatId).length,
+      1,
+      'sent once on the sandbox, and again by the restart, as asked',
+    );
+    const terminate = await runTeardown(
+      [
+        '--sandbox',
+        gone,
+        '--action',
+        'restart-on-baseline',
+        '--if-activities-ran',
+        'terminate',
+        '--workflow-id',
+        terminateId,
+        '--json',
+      ],
+      cliEnv,
+    );
+    assert.equal(terminate.code, 0, `${terminate.stdout}\n${terminate.stderr}`);
+    assert.deepEqual(Object.values(statusOf(JSON.parse(terminate.stdout) as TeardownReport)), ['terminated']);
+    assert.equal((await plainClient.workflow.getHandle(terminateId).describe()).status.name, 'TERMINATED');
+    await plainClient.workflow.getHandle(freshId).terminate('test done');
   });
 
   it('replays the recorded processOrder histories deterministically', async () => {

@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { RouteTable } from '@sandbox-routing/core';
 import {
   ROUTING_WORKFLOW_INTERCEPTORS,
-  type RouteTable,
   routingWorkerOptions,
   TRACING_WORKFLOW_INTERCEPTORS,
+  type TracingTelemetry,
+  tracingWorkerOptions,
+} from '@sandbox-routing/temporal';
+import {
   TRAIL_SINK,
   TRAIL_WORKFLOW_INTERCEPTORS,
-  type TracingTelemetry,
   TrailEmitter,
-  tracingWorkerOptions,
   trailWorkerOptions,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/trail';
 
 import {
   BUNDLED_INTERCEPTOR_MODULES,
