@@ -1,5 +1,10 @@
-import { createLogger, loadConfigOrReport } from '@sandbox-routing/shared';
-import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
+import {
+  COMMAND_NAMES,
+  createLogger,
+  isSettingsRefusal,
+  loadConfigOrReport,
+} from '@sandbox-routing/service-kit';
+import { serviceTelemetry } from '@sandbox-routing/service-kit/instrumentation';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProducerConfig } from './config';
 import { type ConsoleFlags, runConsoleCommand } from './console';
@@ -58,17 +63,23 @@ interface PublishFlags {
 const EXAMPLES = `
 Examples:
   # 10 events for the sandbox with routing key k7x2m9p4q1w8z (baggage: sd-routing-key=k7x2m9p4q1w8z)
-  node producer/dist/cli.js publish --routing-key k7x2m9p4q1w8z --count 10
+  npx sandbox-routing publish --routing-key k7x2m9p4q1w8z --count 10
 
   # baseline traffic (no key), 600 events paced at 50 events/s, summary as JSON on stdout
-  node producer/dist/cli.js publish --count 600 --rate 50 --json
+  npx sandbox-routing publish --count 600 --rate 50 --json
 
   # ids demo-1..demo-3, a payload per event from a template, and an extra header
-  node producer/dist/cli.js publish --count 3 --id-prefix demo \\
+  npx sandbox-routing publish --count 3 --id-prefix demo \\
     --template '{"orderId":"{{id}}","items":[{"sku":"SKU-1","qty":{{seq}}}],"amount":9.5}' --header x-test=1
 
   # the same payload for every event, from a file, to another topic
-  KAFKA_BROKERS=kafka-bootstrap:9092 node producer/dist/cli.js publish --payload-file order.json --topic events.replay
+  KAFKA_BROKERS=kafka-bootstrap:9092 npx sandbox-routing publish --payload-file order.json --topic events.replay
+
+  # 20 events/s for 60 s to the baseline and the sandbox pr-101, with a report (see load --help)
+  npx sandbox-routing load --baseline --sandbox pr-101 --rate 20 --duration 60s
+
+  # the web console on http://127.0.0.1:8090 (see console --help)
+  npx sandbox-routing console
 
 Kafka settings come from the environment (KAFKA_BROKERS, KAFKA_TOPIC, KAFKA_CLIENT_ID, LOG_LEVEL, ...;
 see the README). While no broker answers, connecting and sending are retried for PUBLISH_RETRY_TIMEOUT_MS
@@ -160,7 +171,7 @@ async function publish(flags: PublishFlags): Promise<number> {
     printError(error instanceof Error ? error.message : String(error));
     if (error instanceof PublishError && flags.json)
       await writeStdout(`${JSON.stringify(summaryJson(error.partial))}\n`);
-    return EXIT.failed;
+    return isSettingsRefusal(error) ? EXIT.config : EXIT.failed;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -179,7 +190,7 @@ async function publish(flags: PublishFlags): Promise<number> {
  */
 export function buildProgram(onExitCode: (code: number) => void): Command {
   const program = new Command()
-    .name('producer')
+    .name(COMMAND_NAMES.producer)
     .description(
       'Publishes test events to Kafka with the routing key in OpenTelemetry baggage, so the ingress and ' +
         'the Temporal workers route them to the Signadot sandbox that owns the key.',
@@ -208,7 +219,11 @@ export function buildProgram(onExitCode: (code: number) => void): Command {
       '--key <key>',
       'Kafka message key of every event (default: the event id, spreading events over partitions)',
     )
-    .option('--type <type>', 'event type, dotted lowercase', DEFAULT_EVENT_TYPE)
+    .option(
+      '--type <type>',
+      'event type: lower-case words joined by dots, e.g. order.created',
+      DEFAULT_EVENT_TYPE,
+    )
     .addOption(
       new Option('--payload <json>', 'payload of every event, a JSON object')
         .argParser((text: string) => payloadFromJson(text))
@@ -257,12 +272,14 @@ export function buildProgram(onExitCode: (code: number) => void): Command {
       ),
     );
 
+  // addCommand, unlike command(), does not pass the program's settings on: without them commander
+  // would exit 1 on a usage error of `load` itself instead of throwing for main to map to 2.
   program.addCommand(
     loadCommand(onExitCode, {
       printError,
       writeStdout,
       progress: { write: (text) => process.stderr.write(text), tty: Boolean(process.stderr.isTTY) },
-    }),
+    }).copyInheritedSettings(program),
   );
 
   return program;
@@ -285,7 +302,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-if (require.main === module) {
+/** Runs the command line of this process and sets its exit code: the `sandbox-routing` bin's body. */
+export function runProcess(): void {
   main(process.argv).then(
     (code) => {
       // exitCode, not exit(): stdout (a large --json summary into a pipe) is flushed before the process ends.
@@ -297,3 +315,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runProcess();

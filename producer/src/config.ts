@@ -5,7 +5,7 @@ import {
   loadConfig,
   type TelemetryConfig,
   telemetrySchema,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/service-kit';
 import type { Schema } from 'convict';
 import { DEFAULT_RETRY_TIMEOUT_MS } from './publish';
 

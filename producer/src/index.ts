@@ -3,7 +3,7 @@
  * OpenTelemetry baggage. `cli.ts` is the command line on top of it.
  *
  * Importing this module does not load kafkajs; {@link connectSender} does, so call `startTelemetry`
- * from `@sandbox-routing/shared/telemetry` before it (the kafkajs instrumentation patches on load).
+ * from `@sandbox-routing/service-kit/telemetry` before it (the kafkajs instrumentation patches on load).
  *
  * @packageDocumentation
  */

@@ -1,4 +1,4 @@
-import { isValidRoutingKey, MAX_ROUTING_KEY_LENGTH } from '@sandbox-routing/shared';
+import { isValidRoutingKey, MAX_ROUTING_KEY_LENGTH } from '@sandbox-routing/core';
 import { InvalidArgumentError } from 'commander';
 
 /**

@@ -2,18 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Context, context, defaultTextMapSetter } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
+import { contextWithRoutingKey } from '@sandbox-routing/core';
 import {
+  checkKafkaAccess,
   classifyKafkajsError,
-  contextWithRoutingKey,
-  createEvent,
-  eventProblems,
   isKafkajsError,
-  type KafkaConfig,
   kafkajsLogCreator,
   kafkajsLogLevel,
-  type LogLevel,
-  type PipelineEvent,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/kafka';
+import { createEvent, EVENT_SCHEMA, eventProblems, type PipelineEvent } from '@sandbox-routing/sample';
+import { type KafkaConfig, kafkaSecurityOptions, type LogLevel } from '@sandbox-routing/service-kit';
 import { backOff } from 'exponential-backoff';
 import type { Message } from 'kafkajs';
 import type { PublishLog } from './log';
@@ -22,6 +20,10 @@ import type { PayloadFactory } from './payload';
 
 /** Event type used when `--type` is not given. */
 export const DEFAULT_EVENT_TYPE = 'order.created';
+const typeSchema = EVENT_SCHEMA.properties.type;
+/** What the event schema allows as a type (kept from the schema, so the two cannot disagree). */
+const EVENT_TYPE_PATTERN = new RegExp(typeSchema.pattern);
+const EVENT_TYPE_MAX_LENGTH = typeSchema.maxLength;
 
 /** Most messages in one `send` when unpaced: big enough for throughput, small enough for one request. */
 export const MAX_BATCH = 500;
@@ -75,6 +77,13 @@ function optionFor(problem: string, plan: EventPlan): string {
  */
 export function buildEvents(plan: EventPlan): PipelineEvent[] {
   const type = plan.type ?? DEFAULT_EVENT_TYPE;
+  // Said in words: the schema's own message is a raw regular expression.
+  if (!EVENT_TYPE_PATTERN.test(type) || type.length > EVENT_TYPE_MAX_LENGTH) {
+    throw new UsageError(
+      '--type',
+      `${JSON.stringify(type)} is not an event type: use lower-case words of letters, digits and hyphens, each starting with a letter, joined by dots (at least two words, up to ${EVENT_TYPE_MAX_LENGTH} characters), e.g. order.created`,
+    );
+  }
   const events: PipelineEvent[] = [];
   for (let seq = 1; seq <= plan.count; seq++) {
     const id = plan.idPrefix === undefined ? randomUUID() : `${plan.idPrefix}-${seq}`;
@@ -451,6 +460,7 @@ export async function connectSender(options: ConnectOptions): Promise<EventSende
   const kafka = new Kafka({
     clientId: options.kafka.clientId,
     brokers: options.kafka.brokers,
+    ...kafkaSecurityOptions(options.kafka.security),
     logLevel: kafkajsLogLevel(options.logLevel),
     logCreator: kafkajsLogCreator(log),
     // Few retries inside kafkajs: publishEvents retries (and says so) for as long as configured.
@@ -461,6 +471,18 @@ export async function connectSender(options: ConnectOptions): Promise<EventSende
   const onRetry = (what: string) => (error: unknown, attempt: number) =>
     log.warn({ brokers, attempt, error: (error as Error).message }, `${what} failed; retrying`);
 
+  // Refused credentials or TLS (or a TLS listener closing a plaintext connection): stop at once,
+  // naming the settings, instead of retrying for retryTimeoutMs.
+  await checkKafkaAccess(
+    new Kafka({
+      clientId: options.kafka.clientId,
+      brokers: options.kafka.brokers,
+      ...kafkaSecurityOptions(options.kafka.security),
+      logLevel: 0, // kafkajs's NOTHING: the check's own error says it all
+      connectionTimeout: 3000,
+      retry: { retries: 0 },
+    }).admin({ retry: { retries: 0 } }),
+  );
   // Checking first turns a missing topic into one clear error instead of ~10 s of retried sends.
   let topics: string[];
   try {

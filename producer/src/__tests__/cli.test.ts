@@ -18,8 +18,32 @@ describe('producer CLI without servers', () => {
       assert.ok(run.stdout.includes(text), `help mentions ${text}`);
     }
     assert.match(run.stdout, /Examples:\n\s+# 10 events for the sandbox/);
-    assert.match(run.stdout, /node producer\/dist\/cli\.js publish --routing-key \S+ --count 10/);
+    assert.match(run.stdout, /npx sandbox-routing publish --routing-key \S+ --count 10/);
     assert.match(run.stdout, /Exit codes: 0 all sent/);
+  });
+
+  it('shows examples of every command in --help, all as the bin', async () => {
+    const run = await runCli(['--help']);
+    assert.equal(run.code, 0, run.stderr);
+    for (const command of ['publish', 'load', 'console']) {
+      assert.match(
+        run.stdout,
+        new RegExp(`\\n  (\\S+=\\S+ )?npx sandbox-routing ${command}\\b`),
+        `an example of ${command}`,
+      );
+    }
+    assert.doesNotMatch(run.stdout, /dist\/|--require/);
+  });
+
+  it('starts telemetry before kafkajs by itself: no warning, no --require', async () => {
+    // Nothing listens on port 1: publish gives up at once, after telemetry started.
+    const run = await runCli(['publish', '--count', '1'], {
+      KAFKA_BROKERS: '127.0.0.1:1',
+      PUBLISH_RETRY_TIMEOUT_MS: '200',
+    });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /cannot reach Kafka at 127\.0\.0\.1:1/);
+    assert.doesNotMatch(run.stderr, /telemetry: started without/);
   });
 
   it('exits 2 on command-line errors commander detects', async () => {
@@ -38,7 +62,7 @@ describe('producer CLI without servers', () => {
         ['publish', '--header', 'baggage=sd-routing-key=k1'],
         /option '--header <name=value>'.*use --routing-key/,
       ],
-      [[], /Usage: producer/],
+      [[], /Usage: sandbox-routing \[options\] \[command\]/],
     ];
     for (const [args, pattern] of cases) {
       const run = await runCli(args);

@@ -9,7 +9,7 @@ describe('producer configuration', () => {
     serviceName: 'producer',
     schema: producerSchema,
     load: loadProducerConfig,
-    readmePath: path.resolve(__dirname, '../../../README.md'),
+    configDocsPath: path.resolve(__dirname, '../../../docs/configuration.md'),
     checkDefaults: (config) => assert.deepEqual(config.kafka.brokers, ['127.0.0.1:9092']),
   });
 });

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
-import {
-  contextWithRoutingKey,
-  createLogger,
-  parseEvent,
-  routingKeyFromContext,
-} from '@sandbox-routing/shared';
+import { contextWithRoutingKey, routingKeyFromContext } from '@sandbox-routing/core';
+import { parseEvent } from '@sandbox-routing/sample';
+import { createLogger } from '@sandbox-routing/service-kit';
 import type { Message } from 'kafkajs';
 import { payloadFromTemplate, sampleOrder } from '../payload';
 import {
@@ -92,7 +89,7 @@ describe('buildEvents', () => {
     const cases: [Parameters<typeof buildEvents>[0], RegExp][] = [
       [
         { count: 1, type: 'OrderCreated', payload: sampleOrder },
-        /^option '--type' is invalid: event 1 .*\/type must match/,
+        /^option '--type' is invalid: "OrderCreated" is not an event type: use lower-case words .* joined by dots .*e\.g\. order\.created$/,
       ],
       [
         { count: 1, idPrefix: 'no spaces', payload: sampleOrder },

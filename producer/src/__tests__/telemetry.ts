@@ -1,5 +1,5 @@
 import { after, before } from 'node:test';
-import { startTelemetry, type Telemetry } from '@sandbox-routing/shared/telemetry';
+import { startTelemetry, type Telemetry } from '@sandbox-routing/service-kit/telemetry';
 
 /**
  * Starts the real OpenTelemetry context manager and propagators for the tests of the calling suite,

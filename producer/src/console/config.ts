@@ -8,7 +8,7 @@ import {
   signadotIdentitySchema,
   type TemporalConfig,
   temporalSchema,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/service-kit';
 import type { Schema } from 'convict';
 import { type ProducerConfig, producerSchema } from '../config';
 
@@ -17,6 +17,14 @@ export interface ConsoleSettings {
   /** Bind address: loopback unless told otherwise (`0.0.0.0` in a container). */
   host: string;
   port: number;
+  /** Token requests must carry (required on a non-loopback bind); secret. */
+  token: string;
+  /** File holding the token (a mounted Secret); wins over `token`. */
+  tokenFile: string;
+  /** Comma-separated extra Host names (and Origins) served; `*.suffix` wildcards. */
+  allowedHosts: string;
+  /** Trail records of each results-topic partition read back at start (recent history); 0: none. */
+  historyRecords: number;
   /** Base URL of the Temporal Web UI, for the links on each trail row. */
   temporalUiUrl: string;
   /** Workflow type a direct start (the "straight to Temporal" path) starts. */
@@ -52,6 +60,31 @@ export const consoleSchema: Schema<ConsoleConfig> = {
       format: 'port',
       default: 8090,
       env: 'CONSOLE_PORT',
+    },
+    token: {
+      doc: 'Token the console asks for (login page, or Authorization: Bearer); required on a non-loopback bind.',
+      format: String,
+      default: '',
+      env: 'CONSOLE_TOKEN',
+      sensitive: true,
+    },
+    tokenFile: {
+      doc: 'File holding the console token (a mounted Secret); wins over CONSOLE_TOKEN.',
+      format: String,
+      default: '',
+      env: 'CONSOLE_TOKEN_FILE',
+    },
+    allowedHosts: {
+      doc: 'Host names (and Origins) the console serves besides loopback and its bind address, comma-separated; *.suffix wildcards.',
+      format: String,
+      default: '',
+      env: 'CONSOLE_ALLOWED_HOSTS',
+    },
+    historyRecords: {
+      doc: 'Records of each results-topic partition the console reads back when it starts, so recent events show on load (0: none).',
+      format: 'nat',
+      default: 500,
+      env: 'CONSOLE_HISTORY_RECORDS',
     },
     temporalUiUrl: {
       doc: 'Base URL of the Temporal Web UI, linked from every trail row.',

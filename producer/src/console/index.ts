@@ -1,19 +1,19 @@
+import { RouteserverClient } from '@sandbox-routing/core';
 import {
   createLogger,
   EXIT_CONFIG_ERROR,
+  kafkaSecurityOptions,
   lazyClientConnection,
   loadConfigOrReport,
-  RouteserverClient,
-  RoutingClientInterceptor,
-  subscribeTrail,
-  type TrailSubscription,
-  tracingClientInterceptors,
-} from '@sandbox-routing/shared';
-import { serviceTelemetry } from '@sandbox-routing/shared/instrumentation';
+} from '@sandbox-routing/service-kit';
+import { serviceTelemetry } from '@sandbox-routing/service-kit/instrumentation';
+import { RoutingClientInterceptor, tracingClientInterceptors } from '@sandbox-routing/temporal';
+import { subscribeTrail, type TrailSubscription } from '@sandbox-routing/trail';
 import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { PRODUCER_INSTRUMENT_ENTRY } from '../instrument-entry';
 import { connectSender, type EventSender } from '../publish';
+import { type ConsoleAccess, consoleAccessFrom } from './access';
 import { type ConsoleConfig, loadConsoleConfig } from './config';
 import { OwnerDirectory } from './owners';
 import { createDispatcher } from './sender';
@@ -39,7 +39,10 @@ export function temporalUiLink(base: string, namespace: string, workflowId: stri
  * routeserver, the trail reader on the results topic, and the HTTP server. Call `startTelemetry`
  * first (the kafkajs instrumentation writes the baggage header of what it publishes).
  */
-export async function startConsole(config: ConsoleConfig): Promise<RunningConsole> {
+export async function startConsole(
+  config: ConsoleConfig,
+  access: ConsoleAccess = consoleAccessFrom(config.console),
+): Promise<RunningConsole> {
   const logger = createLogger(config.telemetry);
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
@@ -84,7 +87,10 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
     const trail: TrailSubscription = await subscribeTrail({
       brokers: config.kafka.brokers,
       clientId: config.kafka.clientId,
+      security: kafkaSecurityOptions(config.kafka.security),
       topic: config.results.topic,
+      // Recent history, so that what was sent before the page opened (the demo's events) shows.
+      from: { lastRecords: config.console.historyRecords },
       onRecord: (record) => hub.onRecord(record),
       onInvalid: (reason) => logger.warn({ reason }, 'skipped a message of the results topic'),
       logger,
@@ -109,13 +115,20 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
         resultsTopic: config.results.topic,
       },
       host: config.console.host,
+      access,
       logger,
     });
     closers.push(() => app.close());
     const address = await app.listen({ host: config.console.host, port: config.console.port });
     const url = address.replace('://[::1]', '://localhost');
     logger.info(
-      { url, resultsTopic: config.results.topic, routeserver: config.routeserver.url },
+      {
+        url,
+        resultsTopic: config.results.topic,
+        routeserver: config.routeserver.url,
+        tokenRequired: access.token !== null,
+        allowedHosts: access.allowedHosts,
+      },
       'console listening',
     );
     return { url, close };
@@ -140,11 +153,17 @@ export async function runConsoleCommand(
   if (!config) return EXIT_CONFIG_ERROR;
   if (flags.host !== undefined) config.console.host = flags.host;
   if (flags.port !== undefined) config.console.port = flags.port;
+  // After the flags: --host decides whether a token is required.
+  const access = loadConfigOrReport(
+    () => consoleAccessFrom(config.console),
+    (message) => io.printError(message),
+  );
+  if (!access) return EXIT_CONFIG_ERROR;
   // Started by the --require entry; without it, here, before kafkajs is loaded.
   const telemetry = serviceTelemetry({ serviceName: 'producer' }, PRODUCER_INSTRUMENT_ENTRY);
   let running: RunningConsole;
   try {
-    running = await startConsole(config);
+    running = await startConsole(config, access);
   } catch (error) {
     io.printError(`console failed to start: ${(error as Error).message}`);
     await telemetry.shutdown().catch(() => undefined);

@@ -1,9 +1,10 @@
 import {
   BASELINE_LABEL,
+  ownerLabel,
   type RoutingRule,
   type RoutingRulesSource,
   type WorkloadRef,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/core';
 import type { WireOwner } from './page/wire';
 
 /** Something the console can send to (the page's own type, where each field is described). */
@@ -59,14 +60,18 @@ function parseStandInState(body: unknown): StandInState | undefined {
   return { sandboxes, routeGroups };
 }
 
+/** A sandbox as owners are spelled (`ownerLabel`: `sandbox:baseline` for a sandbox of that name), bounded. */
+function sandboxLabel(name: string): string {
+  return ownerLabel({ kind: 'sandbox', sandboxName: name.slice(0, MAX_NAME) });
+}
+
 /** The sandbox a key goes to for one baseline: several rules (a RouteGroup over two forks) → first by name. */
 function ownerByKey(rules: readonly RoutingRule[]): Map<string, string> {
   const owners = new Map<string, string>();
   for (const rule of [...rules].sort((a, b) =>
     a.destinationSandbox.name.localeCompare(b.destinationSandbox.name),
   )) {
-    if (!owners.has(rule.routingKey))
-      owners.set(rule.routingKey, rule.destinationSandbox.name.slice(0, MAX_NAME));
+    if (!owners.has(rule.routingKey)) owners.set(rule.routingKey, sandboxLabel(rule.destinationSandbox.name));
   }
   return owners;
 }
@@ -85,13 +90,13 @@ export function ownersFrom(
   const ingress = ownerByKey(ingressRules);
   const named = new Map<string, Pick<ConsoleOwner, 'label' | 'kind' | 'members'>>();
   for (const [name, spec] of Object.entries(standIn?.sandboxes ?? {})) {
-    named.set(spec.routingKey, { label: name.slice(0, MAX_NAME), kind: 'sandbox', members: [] });
+    named.set(spec.routingKey, { label: sandboxLabel(name), kind: 'sandbox', members: [] });
   }
   for (const [name, spec] of Object.entries(standIn?.routeGroups ?? {})) {
     named.set(spec.routingKey, {
       label: name.slice(0, MAX_NAME),
       kind: 'routegroup',
-      members: spec.sandboxes.map((s) => s.slice(0, MAX_NAME)),
+      members: spec.sandboxes.map(sandboxLabel),
     });
   }
   const keyed = [...new Set([...worker.keys(), ...ingress.keys()])].map((routingKey): ConsoleOwner => {

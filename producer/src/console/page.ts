@@ -9,6 +9,47 @@ import path from 'node:path';
  */
 
 export const CONSOLE_SCRIPT_PATH = '/console.js';
+export const LOGIN_PATH = '/login';
+
+/** The tab icon, a 16×16 PNG (a blue disc), answered at `/favicon.ico` where browsers ask for it. */
+export const FAVICON_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAM0lEQVR42mNgoDYwtTj7Hx+mSDNeQ4jVjNUQUjVjGIIugQuMGkBPA+iSFqiflKmSmcgBAM48vcjS/xNXAAAAAElFTkSuQmCC',
+  'base64',
+);
+
+/** Text for an HTML attribute or element. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The login page: one field, the token, posted to itself; the cookie it sets is HttpOnly. */
+export function loginHtml(options: { next: string; failed: boolean }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sandbox-routing console: log in</title>
+<link rel="stylesheet" href="/console.css">
+<link rel="icon" type="image/png" href="/favicon.ico">
+</head>
+<body>
+<header><h1>sandbox-routing console</h1></header>
+<main class="login">
+  <form method="post" action="${LOGIN_PATH}">
+    <h2>Log in</h2>
+    <label for="token">Console token</label>
+    <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+    <input type="hidden" name="next" value="${escapeHtml(options.next)}">
+    <p class="muted">The token is in the Secret <code>console-token</code> (<code>kubectl -n sandbox-routing get secret console-token -o jsonpath='{.data.token}' | base64 -d</code>), or <code>CONSOLE_TOKEN</code> / <code>CONSOLE_TOKEN_FILE</code> where the console runs.</p>
+    ${options.failed ? '<p id="login-error" class="error" role="alert">That is not the console token.</p>' : ''}
+    <button type="submit" id="login">Log in</button>
+  </form>
+</main>
+</body>
+</html>
+`;
+}
 
 /** The compiled page script. */
 export function loadConsoleScript(): string {
@@ -26,6 +67,7 @@ export function consoleHtml(requested: { key: string; source: 'header' | 'query'
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>sandbox-routing console</title>
 <link rel="stylesheet" href="/console.css">
+<link rel="icon" type="image/png" href="/favicon.ico">
 <script type="application/json" id="boot">${boot}</script>
 <script type="module" src="${CONSOLE_SCRIPT_PATH}"></script>
 </head>
@@ -37,7 +79,7 @@ export function consoleHtml(requested: { key: string; source: 'header' | 'query'
   <span id="where" class="muted"></span>
 </header>
 <section id="counters" aria-label="per-owner counters">
-  <table><thead><tr><th>owner</th><th>sent</th><th>running</th><th>completed</th><th>failed</th><th>misplaced</th></tr></thead><tbody></tbody></table>
+  <table><thead><tr><th>owner</th><th>events</th><th>running</th><th>completed</th><th>failed</th><th>misplaced</th></tr></thead><tbody></tbody></table>
 </section>
 <main>
   <form id="send-form" novalidate>
@@ -115,5 +157,7 @@ th { font-size: 12px; color: var(--muted); font-weight: 600; background: #f2f4f7
 .status-running, .status-sent { color: var(--muted); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 a { color: var(--accent); }
+main.login { display: block; max-width: 420px; margin: 40px auto; }
+.error { color: var(--bad); font-weight: 600; }
 @media (max-width: 900px) { main { grid-template-columns: 1fr; } }
 `;

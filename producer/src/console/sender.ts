@@ -1,4 +1,5 @@
-import { type PipelineEvent, runWithRoutingKey, workflowIdOfEvent } from '@sandbox-routing/shared';
+import { runWithRoutingKey } from '@sandbox-routing/core';
+import { type PipelineEvent, workflowIdOfEvent } from '@sandbox-routing/sample';
 import type { Client } from '@temporalio/client';
 import { type EventSender, type MessagePlacement, publishEvents } from '../publish';
 

@@ -1,11 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { type ServerResponse, STATUS_CODES } from 'node:http';
-import { extractRoutingKey, isValidRoutingKey, type PipelineEvent } from '@sandbox-routing/shared';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { extractRoutingKey, isValidRoutingKey } from '@sandbox-routing/core';
+import type { PipelineEvent } from '@sandbox-routing/sample';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { payloadFromTemplate } from '../payload';
 import { buildEvents, UsageError } from '../publish';
+import {
+  bearerToken,
+  type ConsoleAccess,
+  cookieValue,
+  hostnameOfHostHeader,
+  hostnameOfPageUrl,
+  isServedHost,
+  SESSION_COOKIE,
+  sessionValue,
+  tokensMatch,
+} from './access';
 import type { ConsoleOwner, OwnerDirectory } from './owners';
-import { CONSOLE_CSS, CONSOLE_SCRIPT_PATH, consoleHtml, loadConsoleScript } from './page';
+import {
+  CONSOLE_CSS,
+  CONSOLE_SCRIPT_PATH,
+  consoleHtml,
+  FAVICON_PNG,
+  LOGIN_PATH,
+  loadConsoleScript,
+  loginHtml,
+} from './page';
 import type { WireOwnersUpdate, WireRowsUpdate, WireSnapshot } from './page/wire';
 import type { ConsoleDispatcher, SendPath } from './sender';
 import type { SentEvent, TrailHub, TrailRow } from './trail-hub';
@@ -55,8 +80,10 @@ export interface ConsoleServerDeps {
   ready(): boolean;
   /** Shown on the page. */
   info: { temporalUiUrl: string; namespace: string; sharedQueue: string; resultsTopic: string };
-  /** Bind address: when it is loopback, requests must name a loopback host (no DNS rebinding). */
+  /** Bind address: requests may name it (besides loopback names and the allowed hosts). */
   host: string;
+  /** Token and allowed hosts (see access.ts); default: no token, no extra hosts (loopback use). */
+  access?: ConsoleAccess;
   logger?: { warn(fields: object, message: string): void };
 }
 
@@ -70,11 +97,13 @@ class RequestError extends Error {
   }
 }
 
-const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|\[::1\])(:\d{1,5})?$/i;
-
-function isLoopbackBind(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
+/** How long a login lasts. */
+const SESSION_MAX_AGE_S = 7 * 24 * 3600;
+/** Paths that answer anyone: probes. */
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+/** Paths that answer without the token (on a served host): the login page and what it shows. */
+const PUBLIC_PATHS = new Set([LOGIN_PATH, '/console.css', '/favicon.ico']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Content-Security-Policy: only the console's own script and style; nothing inline runs. */
 const SECURITY_HEADERS = {
@@ -82,7 +111,9 @@ const SECURITY_HEADERS = {
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: under it a browser sends `Origin: null` with the page's own POSTs, which the
+  // Origin check must refuse. same-origin gives nothing away to other sites.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
 } as const;
 
@@ -122,15 +153,92 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
     done();
   });
 
+  const access: ConsoleAccess = deps.access ?? { token: null, allowedHosts: [] };
+  const session = access.token === null ? null : sessionValue(access.token);
+  const served = (hostname: string | null) => hostname !== null && isServedHost(hostname, deps.host, access);
+  /** The bearer header's verdict: undefined when there is none. */
+  const bearerValid = (request: FastifyRequest): boolean | undefined => {
+    const given = bearerToken(request.headers.authorization);
+    if (given === undefined) return undefined;
+    return access.token !== null && tokensMatch(given, access.token);
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
-    // Bound to loopback, a request for another host name is a DNS-rebinding attempt from some web page.
-    if (isLoopbackBind(deps.host) && !LOOPBACK_HOST.test(request.headers.host ?? '')) {
+    const path = request.url.split('?')[0] ?? '';
+    if (OPEN_PATHS.has(path)) return;
+    // A request for a host name the console does not serve is a DNS-rebinding attempt from some web page.
+    if (!served(hostnameOfHostHeader(request.headers.host))) {
       throw new RequestError(
         403,
-        `host ${JSON.stringify(request.headers.host ?? '')} is not served: the console answers loopback names only`,
+        `host ${JSON.stringify(request.headers.host ?? '')} is not served: the console answers loopback names, its bind address and CONSOLE_ALLOWED_HOSTS only`,
       );
     }
+    const bearer = bearerValid(request);
+    if (bearer === false) {
+      reply.header('www-authenticate', 'Bearer realm="console", error="invalid_token"');
+      throw new RequestError(401, 'the bearer token is not the console token');
+    }
+    // A state-changing request comes from a page of a served host, or from a script (the bearer header).
+    if (!SAFE_METHODS.has(request.method) && bearer !== true) {
+      const origin = request.headers.origin;
+      const page = origin !== undefined && origin !== 'null' ? origin : request.headers.referer;
+      if (!served(hostnameOfPageUrl(page))) {
+        throw new RequestError(
+          403,
+          page === undefined
+            ? `${request.method} needs an Origin or Referer header of a page the console serves (scripts: send Authorization: Bearer <token>)`
+            : `cross-site request refused: ${JSON.stringify(origin ?? page)} is not a page the console serves`,
+        );
+      }
+    }
+    if (session === null || bearer === true || PUBLIC_PATHS.has(path)) return;
+    const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    if (cookie !== undefined && tokensMatch(cookie, session)) return;
+    if (request.method === 'GET' && !path.startsWith('/api/')) {
+      return reply.redirect(`${LOGIN_PATH}?next=${encodeURIComponent(request.url)}`, 303);
+    }
+    reply.header('www-authenticate', 'Bearer realm="console"');
+    throw new RequestError(
+      401,
+      'the console asks for its token: log in at /login, or send Authorization: Bearer <token>',
+    );
+  });
+
+  // The login form: a urlencoded body, parsed in this scope only (the API takes JSON alone).
+  await app.register(async (login) => {
+    login.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: 8 * 1024 },
+      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+    const loginPage = (reply: FastifyReply, next: string, failed: boolean) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', LOGIN_CSP)
+        .send(loginHtml({ next, failed }));
+    login.get<{ Querystring: { next?: string } }>(LOGIN_PATH, async (request, reply) => {
+      const next = safeNext(request.query.next);
+      if (session === null) return reply.redirect(next, 303);
+      return loginPage(reply, next, false);
+    });
+    login.post<{ Body: { token?: string; next?: string } }>(LOGIN_PATH, async (request, reply) => {
+      const next = safeNext(request.body?.next);
+      if (access.token === null || session === null) return reply.redirect(next, 303);
+      if (!tokensMatch(request.body?.token ?? '', access.token)) {
+        return loginPage(reply.code(401), next, true);
+      }
+      const origin = request.headers.origin;
+      const https =
+        (origin?.startsWith('https:') ?? false) ||
+        /^https\b/i.test(String(request.headers['x-forwarded-proto'] ?? ''));
+      reply.header(
+        'set-cookie',
+        `${SESSION_COOKIE}=${session}; Path=/; Max-Age=${SESSION_MAX_AGE_S}; HttpOnly; SameSite=Strict${https ? '; Secure' : ''}`,
+      );
+      return reply.redirect(next, 303);
+    });
   });
 
   app.setErrorHandler((error: FastifyError | RequestError, _request, reply) => {
@@ -161,6 +269,9 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
     reply.type('text/javascript; charset=utf-8').send(script),
   );
   app.get('/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').send(CONSOLE_CSS));
+  app.get('/favicon.ico', async (_request, reply) =>
+    reply.type('image/png').header('cache-control', 'public, max-age=86400').send(FAVICON_PNG),
+  );
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const checks = { trailReader: deps.ready(), routeserver: deps.owners.status().synced };
@@ -256,6 +367,19 @@ export async function buildConsoleServer(deps: ConsoleServerDeps): Promise<Fasti
   });
 
   return app;
+}
+
+/** The login page may post its form back to itself, and nothing else. */
+const LOGIN_CSP = SECURITY_HEADERS['content-security-policy'].replace(
+  "form-action 'none'",
+  "form-action 'self'",
+);
+
+/** Where to go after logging in: a path of this console only (never `//other.host`). */
+function safeNext(next: string | undefined): string {
+  const ok = next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  return ok && next !== undefined && !/[\u0000-\u001f\u007f]/.test(next) ? next : '/';
 }
 
 /** The owner (or own routing key) a send names. */

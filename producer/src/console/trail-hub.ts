@@ -1,4 +1,10 @@
-import { misplacements, TrailBook, type TrailRecord } from '@sandbox-routing/shared';
+import {
+  type ExpectedOwners,
+  expectedOwnersOf,
+  misplacements,
+  TrailBook,
+  type TrailRecord,
+} from '@sandbox-routing/trail';
 import type { WireCounters, WireRow } from './page/wire';
 import type { SendPath } from './sender';
 
@@ -26,7 +32,7 @@ export type TrailRow = WireRow;
 export type OwnerCounters = WireCounters;
 
 export interface TrailHubOptions {
-  /** Who should handle a key by the current rules (for work this console did not send). */
+  /** Who should handle a key by the current rules (asked once per workflow this console did not send, when first seen). */
   expectedFor(routingKey: string | null): { worker: string; ingress: string };
   /** Link to a workflow (its latest run when known) in the Temporal UI. */
   temporalUrl(workflowId: string, runId?: string): string;
@@ -35,6 +41,15 @@ export interface TrailHubOptions {
 }
 
 type Listener = (rows: TrailRow[]) => void;
+
+/** Drops the oldest entries of a map beyond `max`. */
+function bound<V>(map: Map<string, V>, max: number): void {
+  while (map.size > max) {
+    const oldest = map.keys().next().value;
+    if (oldest === undefined) return;
+    map.delete(oldest);
+  }
+}
 
 const msBetween = (from: string | null, to: string | null): number | null =>
   from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;
@@ -47,6 +62,8 @@ const msBetween = (from: string | null, to: string | null): number | null =>
 export class TrailHub {
   private readonly book: TrailBook;
   private readonly sent = new Map<string, SentEvent>();
+  /** For work this console did not send: the owners by the rules when it first saw it. */
+  private readonly seen = new Map<string, { worker: string; ingress: string }>();
   private readonly listeners = new Set<Listener>();
   private readonly maxRows: number;
 
@@ -60,10 +77,7 @@ export class TrailHub {
     for (const event of events) {
       this.sent.delete(event.workflowId);
       this.sent.set(event.workflowId, event);
-      if (this.sent.size > this.maxRows) {
-        const oldest = this.sent.keys().next().value;
-        if (oldest !== undefined) this.sent.delete(oldest);
-      }
+      bound(this.sent, this.maxRows);
     }
     this.publish(events.map((e) => this.row(e.workflowId)));
   }
@@ -88,8 +102,9 @@ export class TrailHub {
     const counters: Record<string, OwnerCounters> = {};
     for (const row of this.rows(Number.MAX_SAFE_INTEGER)) {
       const owner = row.expected.worker;
-      counters[owner] ??= { sent: 0, running: 0, completed: 0, failed: 0, misplaced: 0 };
+      counters[owner] ??= { events: 0, sent: 0, running: 0, completed: 0, failed: 0, misplaced: 0 };
       const c = counters[owner];
+      c.events++;
       if (row.via) c.sent++;
       if (row.status === 'running') c.running++;
       if (row.status === 'completed') c.completed++;
@@ -97,6 +112,17 @@ export class TrailHub {
       if (row.misplaced.length > 0) c.misplaced++;
     }
     return counters;
+  }
+
+  /** The owners by the rules when this console first saw the workflow (asked once, kept). */
+  private rulesWhenSeen(workflowId: string, routingKey: string | null): { worker: string; ingress: string } {
+    let expected = this.seen.get(workflowId);
+    if (!expected) {
+      expected = this.options.expectedFor(routingKey);
+      this.seen.set(workflowId, expected);
+      bound(this.seen, this.maxRows * 2);
+    }
+    return expected;
   }
 
   subscribe(listener: Listener): () => void {
@@ -112,8 +138,9 @@ export class TrailHub {
     const sent = this.sent.get(workflowId);
     const trail = this.book.get(workflowId);
     const routingKey = sent?.routingKey ?? trail?.routingKey ?? null;
-    const expected = sent?.expected ?? this.options.expectedFor(routingKey);
-    const origin = sent?.sentAt ?? trail?.eventTime ?? null;
+    const fallback: ExpectedOwners = sent?.expected ?? this.rulesWhenSeen(workflowId, routingKey);
+    const expected = trail ? expectedOwnersOf(trail, fallback) : fallback;
+    const origin = sent?.sentAt ?? trail?.firstSeen ?? null;
     return {
       workflowId,
       eventId: sent?.eventId ?? trail?.eventId ?? null,
@@ -122,15 +149,17 @@ export class TrailHub {
       sentAt: sent?.sentAt ?? null,
       published: sent?.published ?? null,
       payloadPreview: sent?.payloadPreview ?? null,
-      expected,
+      expected: { worker: expected.worker, ingress: expected.ingress ?? fallback.ingress ?? 'baseline' },
+      expectedBy: trail?.decided ? 'decision' : sent ? 'rules-when-sent' : 'rules-when-seen',
       // The worker's record (memo ingestedBy); an ingress that emits its own decision record fills the gap.
       ingestedBy: trail?.ingestedBy ?? trail?.ingress?.instance ?? null,
       runs: trail?.runs ?? [],
       status: trail?.status === 'running' && trail.runs.length === 0 ? 'sent' : (trail?.status ?? 'sent'),
       endedOn: trail?.endedOn ?? null,
+      timedFrom: sent ? 'sent' : 'first-record',
       firstRecordAfterMs: msBetween(origin, trail?.firstSeen ?? null),
       completedAfterMs: msBetween(origin, trail?.completedAt ?? null),
-      misplaced: trail ? misplacements(trail, expected) : [],
+      misplaced: trail ? misplacements(trail, fallback) : [],
       temporalUrl: this.options.temporalUrl(workflowId, trail?.runs.at(-1)?.runId),
       updatedAt: trail?.lastUpdate ?? sent?.sentAt ?? new Date(0).toISOString(),
     };

@@ -4,18 +4,22 @@ import {
   type RouteserverConfig,
   resultsTopicSchema,
   type SignadotIdentityConfig,
-} from '@sandbox-routing/shared';
+  type TemporalConfig,
+} from '@sandbox-routing/service-kit';
 import type { Schema } from 'convict';
 import { type ProducerConfig, producerSchema } from '../config';
 import { consoleSchema } from '../console/config';
 
 /**
- * What `producer load` reads: the producer's settings, the results topic it learns outcomes from, and
- * the routeserver and baseline workloads it looks sandboxes up with, under the same variables as the
- * console (KAFKA_RESULTS_TOPIC, SIGNADOT_ROUTESERVER_URL, WORKER_BASELINE_NAME, ...).
+ * What `producer load` reads: the producer's settings, the results topic it learns outcomes from, the
+ * routeserver and baseline workloads it looks sandboxes up with, under the same variables as the
+ * console (KAFKA_RESULTS_TOPIC, SIGNADOT_ROUTESERVER_URL, WORKER_BASELINE_NAME, ...), and the ingress's
+ * consumer group and Temporal, which it asks what work is waiting and what became of unfinished events.
  */
 export interface LoadCommandConfig extends ProducerConfig {
   results: { topic: string };
+  ingress: { consumerGroup: string };
+  temporal: TemporalConfig;
   routeserver: Pick<RouteserverConfig, 'url' | 'requestTimeoutMs'>;
   signadot: Pick<SignadotIdentityConfig, 'baselineKind' | 'baselineNamespace'>;
   baselines: { workerBaselineName: string; ingressBaselineName: string };
@@ -24,6 +28,15 @@ export interface LoadCommandConfig extends ProducerConfig {
 export const loadCommandSchema: Schema<LoadCommandConfig> = {
   ...producerSchema,
   results: { topic: resultsTopicSchema() },
+  ingress: {
+    consumerGroup: {
+      doc: "The baseline ingress's consumer group on KAFKA_TOPIC, whose lag load checks before sending.",
+      format: 'kafka-name',
+      default: 'ingress',
+      env: 'KAFKA_CONSUMER_GROUP',
+    },
+  },
+  temporal: consoleSchema.temporal,
   routeserver: {
     url: consoleSchema.routeserver.url,
     requestTimeoutMs: consoleSchema.routeserver.requestTimeoutMs,

@@ -1,4 +1,5 @@
-import { isSandboxName } from '@sandbox-routing/shared';
+import { isSandboxName } from '@sandbox-routing/core';
+import { optionParser, parseDurationMs as parseSharedDurationMs } from '@sandbox-routing/service-kit';
 import { InvalidArgumentError } from 'commander';
 import { MAX_RATE } from '../options';
 import type { RateStage } from './schedule';
@@ -9,35 +10,12 @@ import type { RateStage } from './schedule';
  * before connecting to anything.
  */
 
-/** Longest run (and longest drain): a load test always stops by itself. */
-export const MAX_DURATION_MS = 6 * 60 * 60 * 1000;
-
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
  * A duration as k6 writes them: `500ms`, `30s`, `2m`, `1h`, or parts together (`1m30s`); a bare number
- * is seconds. Returns milliseconds.
+ * is seconds. Returns milliseconds. At most 6 h (and so the longest drain): a load test always stops by
+ * itself. The parser is the one every command line shares.
  */
-export function parseDurationMs(text: string): number {
-  const trimmed = text.trim();
-  let ms: number;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) {
-    ms = Number(trimmed) * 1000;
-  } else if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) {
-    ms = 0;
-    for (const [, value, , unit] of trimmed.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) {
-      ms += Number(value) * (UNIT_MS[unit as string] as number);
-    }
-  } else {
-    throw new InvalidArgumentError('expected a duration such as 500ms, 30s, 2m, 1m30s or 1h.');
-  }
-  if (!(ms > 0) || ms > MAX_DURATION_MS) {
-    throw new InvalidArgumentError(
-      `expected a duration above 0 and at most ${MAX_DURATION_MS / 3_600_000} h.`,
-    );
-  }
-  return Math.round(ms);
-}
+export const parseDurationMs = optionParser(parseSharedDurationMs, InvalidArgumentError);
 
 /** `--duration`, as commander calls it. */
 export const parseDuration = (text: string): number => parseDurationMs(text);
@@ -81,7 +59,7 @@ export function collect<T>(parse: (text: string) => T) {
 export function parseSandboxName(text: string): string {
   if (!isSandboxName(text)) {
     throw new InvalidArgumentError(
-      `sandbox name ${JSON.stringify(text)}: expected at most 30 letters, digits and "-", starting with a letter (not "baseline").`,
+      `sandbox name ${JSON.stringify(text)}: expected at most 30 letters, digits and "-", starting with a letter.`,
     );
   }
   return text;

@@ -1,11 +1,11 @@
-import { BASELINE_LABEL } from '@sandbox-routing/shared';
+import { BASELINE_LABEL, ownerLabel } from '@sandbox-routing/core';
 import type { ConsoleOwner } from '../console/owners';
 
 /** Who a load run sends to: the baseline (no key), a sandbox (its key), or a routing key as given. */
 export interface LoadOwner {
   /**
-   * How the report and `{owner:…}` thresholds name it: `baseline`, the sandbox's name, or
-   * `key:<routing key>` for `--routing-key`.
+   * How the report and `{owner:…}` thresholds name it: `baseline`, the sandbox's label (its name, or
+   * `sandbox:baseline` for a sandbox named so), or `key:<routing key>` for `--routing-key`.
    */
   name: string;
   routingKey: string | null;
@@ -49,10 +49,11 @@ function describe(owners: readonly ConsoleOwner[]): string {
  * then `--routing-key` picks one.
  */
 function sandboxOwner(name: string, owners: readonly ConsoleOwner[]): ConsoleOwner {
-  const named = owners.filter((o) => o.kind === 'sandbox' && o.label === name);
+  const label = ownerLabel({ kind: 'sandbox', sandboxName: name });
+  const named = owners.filter((o) => o.kind === 'sandbox' && o.label === label);
   if (named.length === 1) return named[0] as ConsoleOwner;
   const byRule = owners.filter(
-    (o) => o.kind === 'key' && (o.workerOwner === name || o.ingressOwner === name),
+    (o) => o.kind === 'key' && (o.workerOwner === label || o.ingressOwner === label),
   );
   if (byRule.length === 1) return byRule[0] as ConsoleOwner;
   if (byRule.length > 1) {
@@ -74,7 +75,7 @@ export function resolveOwners(request: OwnerRequest, owners: readonly ConsoleOwn
   for (const name of request.sandboxes) {
     const owner = sandboxOwner(name, owners);
     resolved.push({
-      name,
+      name: ownerLabel({ kind: 'sandbox', sandboxName: name }),
       routingKey: owner.routingKey,
       expected: { worker: owner.workerOwner, ingress: owner.ingressOwner },
     });

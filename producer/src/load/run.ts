@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context } from '@opentelemetry/api';
-import {
-  contextWithRoutingKey,
-  createEvent,
-  type TrailRecord,
-  type TrailSubscription,
-} from '@sandbox-routing/shared';
+import { contextWithRoutingKey } from '@sandbox-routing/core';
+import { createEvent, workflowIdOfEvent } from '@sandbox-routing/sample';
+import type { TrailRecord, TrailSubscription } from '@sandbox-routing/trail';
 import type { PublishLog } from '../log';
 import type { PayloadFactory } from '../payload';
-import { type EventSender, MAX_BATCH, toMessages } from '../publish';
+import { type EventSender, MAX_BATCH, retryFor, toMessages } from '../publish';
+import { type Backlog, backlogWarning, type LoadInspector, MAX_DESCRIBED } from './inspect';
 import { LatencyRecorder } from './latency';
 import type { LoadOwner } from './owners';
-import { buildReport, type LoadReport } from './report';
+import { type LoadProgress, stallHint } from './progress';
+import { buildReport, type LoadReport, type RunFacts } from './report';
 import type { RateSchedule } from './schedule';
 import type { Threshold } from './thresholds';
 import { type LiveCounts, LoadTracker } from './tracker';
@@ -23,14 +22,6 @@ const MAX_SENDS_IN_FLIGHT = 8;
 /** After the drain, how long late records are still read (a duplicate shows up as a second completion). */
 const DEFAULT_SETTLE_MS = 1000;
 
-/** The run's state for the progress line. */
-export interface LoadProgress {
-  elapsedMs: number;
-  phase: 'sending' | 'draining';
-  owners: { name: string; counts: LiveCounts }[];
-  overall: LiveCounts;
-}
-
 export interface LoadRunOptions {
   owners: readonly LoadOwner[];
   schedule: RateSchedule;
@@ -39,13 +30,28 @@ export interface LoadRunOptions {
   payload: PayloadFactory;
   /** Event ids are `<idPrefix>-<run id>-<owner index>-<seq>`. */
   idPrefix: string;
-  /** After the last send, how long to wait for every event to complete; the rest counts as lost. */
+  /** After the last send, how long to wait for every event to complete; the rest is unfinished. */
   drainTimeoutMs: number;
   settleMs?: number;
   thresholds: readonly Threshold[];
   sender: EventSender;
+  /**
+   * How long a failed send is retried (with back-off) while the error is one retrying can help, e.g.
+   * Kafka away: the events go out late, their latency counting from the first attempt. Default 0: a
+   * failed send is a send failure at once.
+   */
+  sendRetryTimeoutMs?: number;
   /** Starts reading trail records (resolves once reading; see `subscribeTrail`). */
   subscribe(onRecord: (record: TrailRecord) => void): Promise<TrailSubscription>;
+  /** The results topic, for the progress line's hints. */
+  resultsTopic?: string;
+  /**
+   * Asks Kafka and Temporal before the run what work is waiting, and after the drain what became of
+   * the events with no outcome in the trail. Without it, neither is known.
+   */
+  inspector?: LoadInspector;
+  /** A warning for the user (work waiting before the run). */
+  onWarning?(text: string): void;
   /** Called about every `progressIntervalMs` while the run goes. */
   onProgress?(progress: LoadProgress): void;
   progressIntervalMs?: number;
@@ -72,13 +78,29 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
   const sendLag = new LatencyRecorder();
   const startedAt = Date.now();
 
+  let backlog: Backlog | null = null;
+  if (options.inspector) {
+    backlog = await options.inspector.backlog(owners);
+    const warning = backlogWarning(backlog);
+    if (warning) options.onWarning?.(warning);
+    for (const error of backlog.errors) log?.warn({ err: error }, 'load: could not check for waiting work');
+  }
+
   // Reading first, so no record of this run's events can be missed.
-  const subscription = await options.subscribe((record) => tracker.onRecord(record));
+  let lastRecordAt: number | null = null;
+  const subscription = await options.subscribe((record) => {
+    lastRecordAt = Date.now();
+    tracker.onRecord(record);
+  });
   const contexts = owners.map((owner) =>
     owner.routingKey === null ? context.active() : contextWithRoutingKey(context.active(), owner.routingKey),
   );
   const inFlight = new Set<Promise<void>>();
   let sendError: Error | undefined;
+  let firstSentAt: number | null = null;
+  /** Sends being retried now: one warning when Kafka stops answering, one line when it answers again. */
+  let retrying = 0;
+  let retried = 0;
   const send = (owner: number, from: number, to: number, dueAt: number) => {
     const ids: string[] = [];
     const events = [];
@@ -92,17 +114,44 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
     tracker.noteSending(ids, owner, sentAt);
     // The key goes into `baggage` explicitly (the instrumentation, when loaded, adds `traceparent`).
     const messages = toMessages(events, owners[owner]?.routingKey ? { sendContext: contexts[owner] } : {});
-    const sending = context
-      .with(contexts[owner] ?? context.active(), () => sender.send(topic, messages))
+    let isRetrying = false;
+    const attempt = () =>
+      context.with(contexts[owner] ?? context.active(), () => sender.send(topic, messages));
+    const sending = retryFor(
+      options.sendRetryTimeoutMs ?? 0,
+      attempt,
+      (error) => {
+        tracker.noteRetrying(ids);
+        if (isRetrying) return;
+        isRetrying = true;
+        retried += ids.length;
+        if (retrying++ === 0) {
+          log?.warn(
+            { topic, err: (error as Error).message, retryForMs: options.sendRetryTimeoutMs },
+            'load: sending failed; retrying (these events go out late, their latency counts from the first attempt)',
+          );
+        }
+      },
+      signal,
+    )
       .then(
-        () => tracker.noteAcked(ids),
+        () => {
+          firstSentAt ??= Date.now();
+          tracker.noteAcked(ids);
+        },
         (error: Error) => {
           tracker.noteSendFailed(ids);
           sendError ??= error;
           log?.warn({ topic, events: ids.length, err: error.message }, 'load: send failed');
         },
       )
-      .finally(() => inFlight.delete(sending));
+      .finally(() => {
+        inFlight.delete(sending);
+        if (isRetrying && --retrying === 0) {
+          log?.info({ topic, retried }, 'load: sends go through again');
+          retried = 0;
+        }
+      });
     inFlight.add(sending);
   };
 
@@ -115,11 +164,21 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
     if (!options.onProgress || now - lastProgress < progressEvery) return;
     lastProgress = now;
     const live = tracker.live();
+    const hint = stallHint({
+      now: Date.now(),
+      firstSentAt,
+      lastCompletionAt: tracker.lastCompletionAt,
+      lastRecordAt,
+      overall: live.overall,
+      resultsTopic: options.resultsTopic ?? 'the results topic',
+      backlog,
+    });
     options.onProgress({
       elapsedMs: now - clockStart,
       phase,
       owners: owners.map((o, i) => ({ name: o.name, counts: live.owners[i] as LiveCounts })),
       overall: live.overall,
+      ...(hint ? { hint } : {}),
     });
   };
 
@@ -156,6 +215,24 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
   if (sendError && tracker.live().overall.sent === 0) {
     throw new Error(`no event could be sent to ${topic}: ${sendError.message}`, { cause: sendError });
   }
+
+  // What has no outcome now is unfinished: ask Temporal whether it is running (late), closed, or
+  // has no workflow at all, rather than calling it lost.
+  let temporal: RunFacts['temporal'] = null;
+  const unfinished = tracker.unfinishedEventIds();
+  // Not when stopped by a signal: the user wants the report now.
+  if (options.inspector && unfinished.length > 0 && !signal?.aborted) {
+    try {
+      const ids = unfinished.slice(0, MAX_DESCRIBED).map(workflowIdOfEvent);
+      temporal = { states: await options.inspector.workflowStates(ids) };
+    } catch (error) {
+      temporal = { error: (error as Error).message };
+      log?.warn(
+        { err: (error as Error).message },
+        'load: could not ask Temporal about the unfinished events',
+      );
+    }
+  }
   return buildReport(
     tracker,
     {
@@ -171,6 +248,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadReport> {
       schedule,
       drainTimeoutMs: options.drainTimeoutMs,
       sendLag,
+      backlog,
+      temporal,
     },
     options.thresholds,
   );

@@ -188,8 +188,11 @@ export function lineChart(options: ChartOptions): string {
   options.series.forEach((series, i) => {
     const x = margin.left + (i % 4) * (plotW / 4);
     const y = height - 10 - 18 * (Math.ceil(options.series.length / 4) - 1 - Math.floor(i / 4));
+    // The key looks like the series: dots for a series of dots, a line (with a dot for markers) else.
     parts.push(
-      `<line x1="${x}" x2="${x + 18}" y1="${y - 4}" y2="${y - 4}" stroke="${series.color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+      series.dots
+        ? `<circle cx="${x + 9}" cy="${y - 4}" r="3" fill="${series.color}"/>`
+        : `<line x1="${x}" x2="${x + 18}" y1="${y - 4}" y2="${y - 4}" stroke="${series.color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="4 3"' : ''}/>${series.markers ? `<circle cx="${x + 9}" cy="${y - 4}" r="3" fill="${series.color}"/>` : ''}`,
       `<text x="${x + 24}" y="${y}" font-size="11">${escapeXml(series.name)}</text>`,
     );
   });

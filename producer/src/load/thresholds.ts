@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 
 /**
- * Pass/fail criteria in the style k6 users know (`--threshold 'p99<800ms' --threshold 'lost==0'`):
+ * Pass/fail criteria in the style k6 users know (`--threshold 'p99<800ms' --threshold 'unfinished==0'`):
  * `METRIC[{owner:NAME}] OP VALUE[UNIT]`. Without `{owner:…}` a threshold applies to the whole run;
  * with it, to that owner's events only (k6's tag filter syntax).
  */
@@ -15,13 +15,24 @@ export type LatencyMetric =
 export const COUNT_METRICS = [
   'sent',
   'send_failures',
+  'send_retried',
+  'decided',
   'started',
   'completed',
   'failed',
+  'dead_lettered',
   'misrouted',
-  'lost',
+  'unfinished',
   'duplicates',
 ] as const;
+
+/** Metrics renamed: the old name is refused with the new one, rather than quietly meaning something else. */
+const RENAMED: Readonly<Record<string, { now: CountMetric; meaning: string }>> = {
+  lost: {
+    now: 'unfinished',
+    meaning: 'sent, no outcome seen by the end of the drain: late, not known to be lost',
+  },
+};
 export const RATE_METRICS = ['rate', 'sent_rate'] as const;
 
 export type CountMetric = (typeof COUNT_METRICS)[number];
@@ -82,10 +93,16 @@ function parseMetric(name: string): Metric | undefined {
 /** Parses one `--threshold`; throws `InvalidArgumentError` saying what is expected. */
 export function parseThreshold(text: string): Threshold {
   const match = THRESHOLD.exec(text);
+  const renamed = match ? RENAMED[match[1] as string] : undefined;
+  if (renamed) {
+    throw new InvalidArgumentError(
+      `threshold ${JSON.stringify(text)}: "${match?.[1]}" is now "${renamed.now}" (${renamed.meaning}).`,
+    );
+  }
   const metric = match ? parseMetric(match[1] as string) : undefined;
   if (!match || !metric) {
     throw new InvalidArgumentError(
-      `threshold ${JSON.stringify(text)}: expected METRIC[{owner:NAME}] OP VALUE, e.g. 'p99<800ms', 'lost==0', 'p95{owner:pr-101}<1s', 'rate>=45'; metrics: p50 p95 p99 p(99.9) min max avg med, ${COUNT_METRICS.join(' ')}, ${RATE_METRICS.join(' ')}.`,
+      `threshold ${JSON.stringify(text)}: expected METRIC[{owner:NAME}] OP VALUE, e.g. 'p99<800ms', 'unfinished==0', 'p95{owner:pr-101}<1s', 'rate>=45'; metrics: p50 p95 p99 p(99.9) min max avg med, ${COUNT_METRICS.join(' ')}, ${RATE_METRICS.join(' ')}.`,
     );
   }
   const unit = match[5];

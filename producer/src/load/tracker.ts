@@ -1,10 +1,5 @@
-import {
-  eventIdOfWorkflow,
-  misplacements,
-  TrailBook,
-  type TrailRecord,
-  type WorkflowTrail,
-} from '@sandbox-routing/shared';
+import { eventIdOfWorkflow } from '@sandbox-routing/sample';
+import { misplacements, TrailBook, type TrailRecord, type WorkflowTrail } from '@sandbox-routing/trail';
 import { LatencyRecorder } from './latency';
 import type { LoadOwner } from './owners';
 
@@ -15,8 +10,12 @@ interface TrackedEvent {
   sentAt: number;
   /** The broker acknowledged it. */
   acked: boolean;
-  /** Its send failed for good: not counted as sent, never lost. */
+  /** Its send failed for good: not counted as sent, never unfinished (unless the trail shows it ran). */
   sendFailed: boolean;
+  /** Its send needed more than one attempt (Kafka was away): it went out late. */
+  retried: boolean;
+  /** The ingress dead-lettered it: it never runs (until someone replays it). */
+  deadLettered: boolean;
   /** When its first workflow run started / the ingress decided it / it completed (epoch ms, by the emitters' clocks). */
   startedAt: number | null;
   decidedAt: number | null;
@@ -27,9 +26,14 @@ interface TrackedEvent {
 /** Counts of one owner (or all of them) as the run goes. */
 export interface LiveCounts {
   sent: number;
+  /** The ingress decided them (its `ingress.decided` record: started, forwarded, dead-lettered). */
+  decided: number;
+  /** A workflow run started for them. */
+  started: number;
   completed: number;
   failed: number;
-  /** Sent and acknowledged, not completed or failed yet. */
+  deadLettered: number;
+  /** Sent and acknowledged, not completed, failed or dead-lettered yet. */
   inFlight: number;
   /** p99 publish → completed so far, ms (NaN before the first completion). */
   p99: number;
@@ -39,9 +43,13 @@ export interface LiveCounts {
 interface OwnerStats {
   sent: number;
   sendFailures: number;
+  /** Sends that needed retries (late). */
+  sendRetried: number;
+  decided: number;
   started: number;
   completed: number;
   failed: number;
+  deadLettered: number;
   endToEnd: LatencyRecorder;
   /** publish → the ingress's decision (when the ingress emits its record). */
   toIngress: LatencyRecorder;
@@ -55,9 +63,12 @@ function emptyStats(): OwnerStats {
   return {
     sent: 0,
     sendFailures: 0,
+    sendRetried: 0,
+    decided: 0,
     started: 0,
     completed: 0,
     failed: 0,
+    deadLettered: 0,
     endToEnd: new LatencyRecorder(),
     toIngress: new LatencyRecorder(),
     toStarted: new LatencyRecorder(),
@@ -72,15 +83,24 @@ export interface EventOutcome {
   sentAt: number;
   acked: boolean;
   sendFailed: boolean;
+  /** Its send was retried: it went out late. */
+  retried: boolean;
   /** publish → completed, ms; null when it did not complete. */
   latencyMs: number | null;
   completedAt: number | null;
   failed: boolean;
+  deadLettered: boolean;
+  /** Acknowledged, and neither completed, failed nor dead-lettered by the end of the drain. */
+  unfinished: boolean;
   /** Anything that ran where the rules did not say (empty when none). */
   misplaced: string[];
   /** The event's work was done more than once (two completed runs, or two workflows). */
   duplicate: boolean;
 }
+
+/** Sent, and no outcome read for it yet. */
+const isUnfinished = (event: TrackedEvent): boolean =>
+  event.acked && event.completedAt === null && !event.failed && !event.deadLettered;
 
 const time = (iso: string | null | undefined): number | null => {
   if (!iso) return null;
@@ -119,6 +139,8 @@ export class LoadTracker {
         sentAt,
         acked: false,
         sendFailed: false,
+        retried: false,
+        deadLettered: false,
         startedAt: null,
         decidedAt: null,
         completedAt: null,
@@ -134,6 +156,16 @@ export class LoadTracker {
       if (!event || event.acked) continue;
       event.acked = true;
       (this.stats[event.owner] as OwnerStats).sent++;
+    }
+  }
+
+  /** Their send failed and is being tried again. */
+  noteRetrying(eventIds: readonly string[]): void {
+    for (const id of eventIds) {
+      const event = this.events.get(id);
+      if (!event || event.retried) continue;
+      event.retried = true;
+      (this.stats[event.owner] as OwnerStats).sendRetried++;
     }
   }
 
@@ -156,6 +188,11 @@ export class LoadTracker {
   /** Applies one trail record (records of other work are ignored). */
   onRecord(record: TrailRecord): void {
     if (!this.ours(record)) return;
+    if (record.kind === 'ingress.decided' && record.action === 'dead-lettered') {
+      const event = record.eventId === null ? undefined : this.events.get(record.eventId);
+      if (event) this.deadLettered(event, record.time);
+      return;
+    }
     const trail = this.book.apply(record);
     if (!trail) return;
     const eventId = trail.eventId ?? eventIdOfWorkflow(trail.workflowId);
@@ -164,12 +201,36 @@ export class LoadTracker {
     this.update(event, trail);
   }
 
+  /** A send that failed (no acknowledgement) but reached the pipeline all the same: it was sent. */
+  private sentAfterAll(event: TrackedEvent): void {
+    if (!event.sendFailed) return;
+    const stats = this.stats[event.owner] as OwnerStats;
+    event.sendFailed = false;
+    stats.sendFailures--;
+    event.acked = true;
+    stats.sent++;
+  }
+
+  private decided(event: TrackedEvent, at: string): void {
+    if (event.decidedAt !== null) return;
+    const stats = this.stats[event.owner] as OwnerStats;
+    event.decidedAt = time(at) ?? Date.now();
+    stats.decided++;
+    stats.toIngress.record(event.decidedAt - event.sentAt);
+  }
+
+  private deadLettered(event: TrackedEvent, at: string): void {
+    this.sentAfterAll(event);
+    this.decided(event, at);
+    if (event.deadLettered || event.completedAt !== null || event.failed) return;
+    event.deadLettered = true;
+    (this.stats[event.owner] as OwnerStats).deadLettered++;
+  }
+
   private update(event: TrackedEvent, trail: WorkflowTrail): void {
     const stats = this.stats[event.owner] as OwnerStats;
-    if (event.decidedAt === null && trail.ingress) {
-      event.decidedAt = time(trail.ingress.time);
-      if (event.decidedAt !== null) stats.toIngress.record(event.decidedAt - event.sentAt);
-    }
+    this.sentAfterAll(event);
+    if (trail.ingress) this.decided(event, trail.ingress.time);
     const starts = trail.runs.flatMap((run) => time(run.startedAt) ?? []);
     const firstStart = starts.length > 0 ? Math.min(...starts) : null;
     if (event.startedAt === null && firstStart !== null) {
@@ -181,6 +242,7 @@ export class LoadTracker {
       const completedAt = trail.status === 'completed' ? time(trail.completedAt) : null;
       if (completedAt !== null) {
         event.completedAt = completedAt;
+        this.lastCompletionAt = Date.now();
         stats.completed++;
         const latency = completedAt - event.sentAt;
         stats.endToEnd.record(latency);
@@ -193,22 +255,31 @@ export class LoadTracker {
     }
   }
 
-  /** Sent and acknowledged events not completed or failed yet. */
+  /** When (this process's clock) the last completion was read; null before the first. */
+  lastCompletionAt: number | null = null;
+
+  /** Sent and acknowledged events not completed, failed or dead-lettered yet. */
   pending(): number {
     let pending = 0;
-    for (const event of this.events.values()) {
-      if (event.acked && event.completedAt === null && !event.failed) pending++;
-    }
+    for (const event of this.events.values()) if (isUnfinished(event)) pending++;
     return pending;
+  }
+
+  /** The events with no outcome yet (sent, not completed, failed or dead-lettered). */
+  unfinishedEventIds(): string[] {
+    return [...this.events].flatMap(([id, event]) => (isUnfinished(event) ? [id] : []));
   }
 
   /** Counts per owner and overall, for the progress line. */
   live(): { owners: LiveCounts[]; overall: LiveCounts } {
     const owners = this.stats.map((s) => ({
       sent: s.sent,
+      decided: s.decided,
+      started: s.started,
       completed: s.completed,
       failed: s.failed,
-      inFlight: s.sent - s.completed - s.failed,
+      deadLettered: s.deadLettered,
+      inFlight: s.sent - s.completed - s.failed - s.deadLettered,
       p99: s.endToEnd.percentile(99),
     }));
     const sum = (pick: (c: LiveCounts) => number) => owners.reduce((total, c) => total + pick(c), 0);
@@ -216,8 +287,11 @@ export class LoadTracker {
       owners,
       overall: {
         sent: sum((c) => c.sent),
+        decided: sum((c) => c.decided),
+        started: sum((c) => c.started),
         completed: sum((c) => c.completed),
         failed: sum((c) => c.failed),
+        deadLettered: sum((c) => c.deadLettered),
         inFlight: sum((c) => c.inFlight),
         p99: this.overall.percentile(99),
       },
@@ -246,9 +320,12 @@ export class LoadTracker {
         sentAt: event.sentAt,
         acked: event.acked,
         sendFailed: event.sendFailed,
+        retried: event.retried,
         latencyMs: event.completedAt === null ? null : event.completedAt - event.sentAt,
         completedAt: event.completedAt,
         failed: event.failed,
+        deadLettered: event.deadLettered,
+        unfinished: isUnfinished(event),
         misplaced: trails.flatMap((trail) => misplacements(trail, expected)),
         duplicate: trails.length > 1 || trails.some((trail) => trail.completions > 1),
       });

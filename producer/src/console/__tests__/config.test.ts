@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@sandbox-routing/shared';
-import { assertReadmeDocumentsConfig } from '@sandbox-routing/testkit';
+import { ConfigError } from '@sandbox-routing/service-kit';
+import { assertDocsDocumentConfig } from '@sandbox-routing/testkit';
 import { runCli } from '../../__tests__/run-cli';
+import { consoleAccessFrom } from '../access';
 import { consoleSchema, loadConsoleConfig } from '../config';
 
 describe('console configuration', () => {
@@ -27,8 +30,57 @@ describe('console configuration', () => {
     );
   });
 
-  it('is documented in the README configuration table', () => {
-    assertReadmeDocumentsConfig(consoleSchema, path.resolve(__dirname, '../../../../README.md'));
+  it('takes the token from CONSOLE_TOKEN_FILE (which wins) or CONSOLE_TOKEN, and the allowed hosts', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'console-token-'));
+    const file = path.join(dir, 'token');
+    writeFileSync(file, 'from-file\n');
+    const fromFile = consoleAccessFrom(
+      loadConsoleConfig({
+        env: {
+          CONSOLE_HOST: '0.0.0.0',
+          CONSOLE_TOKEN: 'from-env',
+          CONSOLE_TOKEN_FILE: file,
+          CONSOLE_ALLOWED_HOSTS: ' *.Preview.Signadot.com , console.sandbox-routing.svc,',
+        },
+      }).console,
+    );
+    assert.equal(fromFile.token, 'from-file');
+    assert.deepEqual(fromFile.allowedHosts, ['*.preview.signadot.com', 'console.sandbox-routing.svc']);
+    assert.equal(consoleAccessFrom(loadConsoleConfig({ env: { CONSOLE_TOKEN: 'x' } }).console).token, 'x');
+    assert.equal(
+      consoleAccessFrom(loadConsoleConfig({ env: {} }).console).token,
+      null,
+      'optional on loopback',
+    );
+    const empty = path.join(dir, 'empty');
+    writeFileSync(empty, '\n');
+    const problems: [Record<string, string>, RegExp][] = [
+      [
+        { CONSOLE_HOST: '0.0.0.0' },
+        /console\.token \(env CONSOLE_TOKEN\): required when the console binds a non-loopback address \(0\.0\.0\.0\)/,
+      ],
+      [{ CONSOLE_HOST: '10.0.0.7', CONSOLE_TOKEN: '  ' }, /env CONSOLE_TOKEN\): required/],
+      [
+        { CONSOLE_TOKEN_FILE: path.join(dir, 'missing') },
+        /console\.tokenFile \(env CONSOLE_TOKEN_FILE\): cannot read .*missing: ENOENT/,
+      ],
+      [{ CONSOLE_TOKEN_FILE: empty }, /env CONSOLE_TOKEN_FILE\): .*empty is empty/],
+      [
+        { CONSOLE_ALLOWED_HOSTS: 'https://x.example' },
+        /env CONSOLE_ALLOWED_HOSTS\): "https:\/\/x\.example" is not a host name/,
+      ],
+    ];
+    for (const [env, message] of problems) {
+      assert.throws(
+        () => consoleAccessFrom(loadConsoleConfig({ env }).console),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
+        JSON.stringify(env),
+      );
+    }
+  });
+
+  it('is documented in the configuration table of the docs', () => {
+    assertDocsDocumentConfig(consoleSchema, path.resolve(__dirname, '../../../../docs/configuration.md'));
   });
 });
 
@@ -48,5 +100,14 @@ describe('producer console (command line, no servers)', () => {
     const badConfig = await runCli(['console'], { CONSOLE_PORT: 'x' });
     assert.equal(badConfig.code, 78);
     assert.match(badConfig.stderr, /console\.port \(env CONSOLE_PORT\)/);
+  });
+
+  it('refuses to start on a non-loopback address without a token (exit 78, naming the setting), before connecting', async () => {
+    const run = await runCli(['console', '--host', '0.0.0.0'], { CONSOLE_TOKEN: '', CONSOLE_TOKEN_FILE: '' });
+    assert.equal(run.code, 78, run.stderr);
+    assert.match(
+      run.stderr,
+      /CONSOLE_TOKEN.*required when the console binds a non-loopback address \(0\.0\.0\.0\)/,
+    );
   });
 });

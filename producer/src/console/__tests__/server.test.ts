@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { PipelineEvent } from '@sandbox-routing/shared';
+import type { PipelineEvent } from '@sandbox-routing/sample';
 import type { FastifyInstance } from 'fastify';
 import { type ConsoleOwner, ownersFrom } from '../owners';
 import type { ConsoleDispatcher, SendPath } from '../sender';
@@ -83,7 +83,12 @@ describe('console server API', () => {
     app.inject({
       method: 'POST',
       url: '/api/send',
-      headers: { 'content-type': 'application/json', host: '127.0.0.1:8090', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        host: '127.0.0.1:8090',
+        origin: 'http://127.0.0.1:8090',
+        ...headers,
+      },
       payload: typeof body === 'string' ? body : JSON.stringify(body),
     });
   const valid = {
@@ -142,7 +147,8 @@ describe('console server API', () => {
       'an event type the schema refuses',
       { ...valid, type: 'Not A Type' },
       400,
-      /^type: .*\/type must match pattern/,
+      // In words, not the schema's regular expression.
+      /^type: "Not A Type" is not an event type: use lower-case words .*e\.g\. order\.created$/,
     ],
     ['too many events', { ...valid, count: 101 }, 400, /body\/count must be <= 100/],
     ['an unknown field', { ...valid, extra: 1 }, 400, /must NOT have additional properties/],
@@ -189,7 +195,7 @@ describe('console server API', () => {
       headers: { host: 'evil.example:8090' },
     });
     assert.equal(response.statusCode, 403);
-    assert.match(response.json().message, /loopback names only/);
+    assert.match(response.json().message, /not served/);
     for (const host of ['localhost:8090', '127.0.0.1:8090', '[::1]:8090']) {
       const ok = await app.inject({ method: 'GET', url: '/api/owners', headers: { host } });
       assert.equal(ok.statusCode, 200, host);
@@ -317,5 +323,282 @@ describe('owner list', () => {
         ['team', 'routegroup', 'g1', 'pr-1', 'baseline', ['pr-1', 'pr-2']],
       ],
     );
+  });
+});
+
+/** Who may use the console: Host, Origin and token, on loopback and on a non-loopback bind. */
+describe('console access', () => {
+  const TOKEN = 'tok-3f9a1c0e7b2d4a6f';
+  const sent: string[] = [];
+  const deps = (): Pick<ConsoleServerDeps, 'owners' | 'hub' | 'dispatcher'> => ({
+    owners: {
+      owners: () => owners,
+      status: () => ({ synced: true, error: null, updatedAt: null }),
+      byId: (id) => owners.find((o) => o.id === id),
+      expectedFor: () => ({ worker: 'baseline', ingress: 'baseline' }),
+      onChange: () => () => undefined,
+    },
+    hub: new TrailHub({
+      expectedFor: () => ({ worker: 'baseline', ingress: 'baseline' }),
+      temporalUrl: () => '',
+    }),
+    dispatcher: {
+      topic: 'events',
+      async send(_path, events) {
+        sent.push(...events.map((e) => e.id));
+        return events.map((e) => ({ eventId: e.id, workflowId: `evt-${e.id}`, placement: null }));
+      },
+      close: async () => undefined,
+    },
+  });
+  const info = { temporalUiUrl: 'http://x', namespace: 'default', sharedQueue: 'orders', resultsTopic: 'r' };
+  /** Bound to all interfaces in a pod, with the token and Signadot's preview hosts. */
+  let pod: FastifyInstance;
+  /** Bound to loopback without a token (the local default). */
+  let local: FastifyInstance;
+  const sendBody = JSON.stringify({
+    ownerId: 'baseline',
+    via: 'kafka',
+    type: 'order.created',
+    payload: '{}',
+    count: 1,
+  });
+  const post = (app: FastifyInstance, headers: Record<string, string>) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/send',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: sendBody,
+    });
+  const PREVIEW = 'console--worker-orders-v2.preview.signadot.com';
+
+  before(async () => {
+    pod = await buildConsoleServer({
+      ...deps(),
+      ready: () => true,
+      info,
+      host: '0.0.0.0',
+      access: { token: TOKEN, allowedHosts: ['*.preview.signadot.com', 'console.sandbox-routing.svc'] },
+    });
+    local = await buildConsoleServer({ ...deps(), ready: () => true, info, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await pod.close();
+    await local.close();
+  });
+
+  it('checks Host on every bind: loopback names, the bind address and CONSOLE_ALLOWED_HOSTS (wildcards)', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    for (const host of [
+      `${PREVIEW}`,
+      `${PREVIEW}:443`,
+      'console.sandbox-routing.svc:8090',
+      'localhost:8090',
+    ]) {
+      const ok = await pod.inject({ url: '/api/owners', headers: { host, ...auth } });
+      assert.equal(ok.statusCode, 200, `${host}: ${ok.body}`);
+    }
+    for (const host of ['evil.example', 'preview.signadot.com', `${PREVIEW}.evil.example`, '10.0.0.7:8090']) {
+      const refused = await pod.inject({ url: '/api/owners', headers: { host, ...auth } });
+      assert.equal(refused.statusCode, 403, `${host}: ${refused.body}`);
+      assert.match(refused.json().message, /not served/);
+    }
+    const specific = await buildConsoleServer({
+      ...deps(),
+      ready: () => true,
+      info,
+      host: '10.0.0.7',
+      access: { token: TOKEN, allowedHosts: [] },
+    });
+    assert.equal(
+      (await specific.inject({ url: '/api/owners', headers: { host: '10.0.0.7:8090', ...auth } })).statusCode,
+      200,
+    );
+    await specific.close();
+  });
+
+  it('answers probes whatever the Host (kubelet uses the pod IP) and without the token', async () => {
+    for (const url of ['/healthz', '/readyz']) {
+      const probe = await pod.inject({ url, headers: { host: '10.1.2.3:8090' } });
+      assert.equal(probe.statusCode, 200, `${url}: ${probe.body}`);
+    }
+  });
+
+  it('with a token, refuses the API without it (401, WWW-Authenticate) and with a wrong one; the bearer header opens it', async () => {
+    const host = { host: PREVIEW };
+    for (const url of ['/api/owners', '/api/trail', '/api/stream']) {
+      const refused = await pod.inject({ url, headers: host });
+      assert.equal(refused.statusCode, 401, `${url}: ${refused.body}`);
+      assert.match(refused.headers['www-authenticate'] as string, /^Bearer/);
+      assert.match(refused.json().message, /log in at \/login, or send Authorization: Bearer/);
+    }
+    const wrong = await pod.inject({
+      url: '/api/owners',
+      headers: { ...host, authorization: `Bearer ${TOKEN}x` },
+    });
+    assert.equal(wrong.statusCode, 401);
+    const cookieIsNotToken = await pod.inject({
+      url: '/api/owners',
+      headers: { ...host, cookie: `sandbox_routing_console=${TOKEN}` },
+    });
+    assert.equal(cookieIsNotToken.statusCode, 401, 'the cookie holds a session value, not the token');
+    const before = sent.length;
+    const script = await post(pod, { ...host, authorization: `Bearer ${TOKEN}` });
+    assert.equal(
+      script.statusCode,
+      200,
+      `a script sends with the bearer header and no Origin: ${script.body}`,
+    );
+    assert.equal(sent.length, before + 1);
+    const noAuth = await post(pod, { ...host, origin: `https://${PREVIEW}` });
+    assert.equal(noAuth.statusCode, 401);
+    assert.equal(sent.length, before + 1, 'nothing was sent without the token');
+  });
+
+  it('sends a browser to the login page; the right token sets an HttpOnly SameSite=Strict cookie (Secure over https) that opens the page and the API', async () => {
+    const page = await pod.inject({ url: '/?sd-routing-key=abc', headers: { host: PREVIEW } });
+    assert.equal(page.statusCode, 303);
+    assert.equal(page.headers.location, `/login?next=${encodeURIComponent('/?sd-routing-key=abc')}`);
+    const form = await pod.inject({ url: page.headers.location as string, headers: { host: PREVIEW } });
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /<form method="post" action="\/login">/);
+    assert.match(form.body, /name="next" value="\/\?sd-routing-key=abc"/);
+    assert.match(form.headers['content-security-policy'] as string, /form-action 'self'/);
+    const login = (token: string, origin: string, next = '/?sd-routing-key=abc') =>
+      pod.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { host: PREVIEW, origin, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ token, next }).toString(),
+      });
+    const bad = await login('guess', `https://${PREVIEW}`);
+    assert.equal(bad.statusCode, 401);
+    assert.equal(bad.headers['set-cookie'], undefined);
+    assert.match(bad.body, /not the console token/);
+    const good = await login(TOKEN, `https://${PREVIEW}`);
+    assert.equal(good.statusCode, 303, good.body);
+    assert.equal(good.headers.location, '/?sd-routing-key=abc');
+    const cookie = String(good.headers['set-cookie']);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    assert.match(cookie, /Secure/);
+    assert.ok(!cookie.includes(TOKEN), 'the cookie does not hold the token');
+    const session = cookie.split(';')[0] as string;
+    const opened = await pod.inject({ url: '/', headers: { host: PREVIEW, cookie: session } });
+    assert.equal(opened.statusCode, 200);
+    assert.match(opened.body, /<form id="send-form"/);
+    const stream = await pod.inject({ url: '/api/owners', headers: { host: PREVIEW, cookie: session } });
+    assert.equal(stream.statusCode, 200);
+    const viaPortForward = await pod.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        host: 'localhost:8090',
+        origin: 'http://localhost:8090',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: `token=${TOKEN}&next=//evil.example/`,
+    });
+    assert.equal(viaPortForward.statusCode, 303);
+    assert.doesNotMatch(String(viaPortForward.headers['set-cookie']), /Secure/, 'plain http: no Secure flag');
+    assert.equal(viaPortForward.headers.location, '/', 'never redirects to another site');
+    const sentBefore = sent.length;
+    const browserSend = await post(pod, { host: PREVIEW, origin: `https://${PREVIEW}`, cookie: session });
+    assert.equal(browserSend.statusCode, 200, browserSend.body);
+    assert.equal(sent.length, sentBefore + 1);
+  });
+
+  it('refuses a cross-site POST (login or send), even with the session cookie, and a POST with no Origin or Referer', async () => {
+    const good = await pod.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        host: PREVIEW,
+        origin: `https://${PREVIEW}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: `token=${TOKEN}`,
+    });
+    const session = String(good.headers['set-cookie']).split(';')[0] as string;
+    const before = sent.length;
+    for (const [what, headers] of [
+      ['a foreign Origin', { origin: 'https://evil.example' }],
+      ['an opaque Origin and no Referer', { origin: 'null' }],
+      ['a foreign Referer', { referer: 'https://evil.example/page' }],
+      ['neither Origin nor Referer', {}],
+    ] as [string, Record<string, string>][]) {
+      const response = await post(pod, { host: PREVIEW, cookie: session, ...headers });
+      assert.equal(response.statusCode, 403, `${what}: ${response.body}`);
+      const loginAttempt = await pod.inject({
+        method: 'POST',
+        url: '/login',
+        headers: { host: PREVIEW, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: `token=${TOKEN}`,
+      });
+      assert.equal(loginAttempt.statusCode, 403, `login, ${what}`);
+      const onLoopback = await post(local, { host: '127.0.0.1:8090', ...headers });
+      assert.equal(onLoopback.statusCode, 403, `loopback, ${what}`);
+    }
+    assert.equal(sent.length, before, 'nothing was sent');
+    const sameSiteReferer = await post(pod, {
+      host: PREVIEW,
+      cookie: session,
+      referer: `https://${PREVIEW}/`,
+    });
+    assert.equal(sameSiteReferer.statusCode, 200, sameSiteReferer.body);
+    const formToApi = await pod.inject({
+      method: 'POST',
+      url: '/api/send',
+      headers: {
+        host: PREVIEW,
+        origin: `https://${PREVIEW}`,
+        cookie: session,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: 'via=kafka',
+    });
+    assert.equal(formToApi.statusCode, 415, 'the API takes JSON only');
+  });
+
+  it('on loopback without a token, serves loopback pages without a login (and has no login page)', async () => {
+    const page = await local.inject({ url: '/', headers: { host: 'localhost:8090' } });
+    assert.equal(page.statusCode, 200);
+    const send = await post(local, { host: 'localhost:8090', origin: 'http://localhost:8090' });
+    assert.equal(send.statusCode, 200, send.body);
+    const login = await local.inject({ url: '/login', headers: { host: 'localhost:8090' } });
+    assert.equal(login.statusCode, 303);
+    assert.equal(login.headers.location, '/');
+  });
+
+  it('answers /favicon.ico with a PNG icon, also before logging in', async () => {
+    const icon = await pod.inject({ url: '/favicon.ico', headers: { host: PREVIEW } });
+    assert.equal(icon.statusCode, 200);
+    assert.equal(icon.headers['content-type'], 'image/png');
+    assert.deepEqual([...icon.rawPayload.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+
+  it('on loopback with a token, requires it too', async () => {
+    const guarded = await buildConsoleServer({
+      ...deps(),
+      ready: () => true,
+      info,
+      host: '127.0.0.1',
+      access: { token: TOKEN, allowedHosts: [] },
+    });
+    assert.equal(
+      (await guarded.inject({ url: '/api/owners', headers: { host: 'localhost' } })).statusCode,
+      401,
+    );
+    assert.equal((await guarded.inject({ url: '/', headers: { host: 'localhost' } })).statusCode, 303);
+    assert.equal(
+      (
+        await guarded.inject({
+          url: '/api/owners',
+          headers: { host: 'localhost', authorization: `Bearer ${TOKEN}` },
+        })
+      ).statusCode,
+      200,
+    );
+    await guarded.close();
   });
 });

@@ -104,7 +104,10 @@ function renderCounters(counters: Record<string, WireCounters>): void {
       const tr = el('tr');
       tr.dataset.owner = name;
       tr.append(el('td', name));
-      for (const value of [c.sent, c.running, c.completed, c.failed, c.misplaced])
+      tr.append(
+        el('td', c.sent === c.events ? String(c.events) : `${c.events} (${c.sent} sent here)`, 'num'),
+      );
+      for (const value of [c.running, c.completed, c.failed, c.misplaced])
         tr.append(el('td', String(value), 'num'));
       return tr;
     }),
@@ -141,7 +144,15 @@ function rowElement(row: WireRow): HTMLTableRowElement {
   const first = cell(link, el('span', via, 'step muted'));
   if (row.payloadPreview) first.append(el('span', row.payloadPreview, 'step mono payload'));
   tr.append(first);
-  tr.append(cell(row.routingKey ?? '(no key)', `→ ${row.expected.worker}`));
+  const judgedBy =
+    row.expectedBy === 'decision'
+      ? 'as decided'
+      : row.expectedBy === 'rules-when-sent'
+        ? 'rules when sent'
+        : 'rules when seen';
+  tr.append(
+    cell(row.routingKey ?? '(no key)', `→ ${row.expected.worker}`, el('span', judgedBy, 'step muted')),
+  );
   tr.append(
     cell(
       row.published
@@ -176,7 +187,10 @@ function rowElement(row: WireRow): HTMLTableRowElement {
     row.status === 'completed' ? `completed on ${row.endedOn ?? '?'}` : row.status,
     `step status-${row.status}`,
   );
-  const timing = row.completedAfterMs !== null ? `${ms(row.completedAfterMs)} after sending` : '';
+  const timing =
+    row.completedAfterMs === null
+      ? ''
+      : `${ms(row.completedAfterMs)} after ${row.timedFrom === 'sent' ? 'sending' : 'its first trail record'}`;
   const outcome = cell(status, timing);
   for (const problem of row.misplaced) outcome.append(el('span', problem, 'problem'));
   const failed = row.runs.find((r) => r.error && r.outcome === 'failed');

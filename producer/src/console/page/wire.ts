@@ -68,12 +68,22 @@ export interface WireRow {
   sentAt: string | null;
   published: { topic: string; partition: number; offset: string } | null;
   payloadPreview: string | null;
+  /**
+   * Who should run it: the owners the baseline ingress decided for the event, else the routing rules
+   * when this console sent it or first saw it (`expectedBy` says which). Never today's rules.
+   */
   expected: { worker: string; ingress: string };
+  expectedBy: 'decision' | 'rules-when-sent' | 'rules-when-seen';
   ingestedBy: string | null;
   runs: WireRun[];
   status: 'sent' | 'running' | 'completed' | 'failed' | 'cancelled';
   endedOn: string | null;
-  /** Send (or event time) → first trail record, and → completed, in ms. */
+  /**
+   * From `timedFrom` (this console's send, or the event's earliest trail record when someone else sent
+   * it) → first trail record, and → completed, in ms. Never from the event's own `time` field, which
+   * whoever wrote the event chose.
+   */
+  timedFrom: 'sent' | 'first-record';
   firstRecordAfterMs: number | null;
   completedAfterMs: number | null;
   /** Everything that ran where it should not have; empty when the event is where it belongs. */
@@ -82,8 +92,11 @@ export interface WireRow {
   updatedAt: string;
 }
 
-/** Per expected owner: what was sent, and how it went. */
+/** Per expected owner: the events seen (sent from this console or not), and how they went. */
 export interface WireCounters {
+  /** Every event of this owner the console shows. */
+  events: number;
+  /** Of which this console sent. */
   sent: number;
   running: number;
   completed: number;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@sandbox-routing/shared';
-import { assertReadmeDocumentsConfig } from '@sandbox-routing/testkit';
+import { ConfigError } from '@sandbox-routing/service-kit';
+import { assertDocsDocumentConfig } from '@sandbox-routing/testkit';
 import { loadCommandSchema, loadLoadCommandConfig } from '../config';
 
 describe('producer load configuration', () => {
@@ -26,7 +26,7 @@ describe('producer load configuration', () => {
     );
   });
 
-  it('is documented in the README configuration table', () => {
-    assertReadmeDocumentsConfig(loadCommandSchema, path.resolve(__dirname, '../../../../README.md'));
+  it('is documented in the configuration table of the docs', () => {
+    assertDocsDocumentConfig(loadCommandSchema, path.resolve(__dirname, '../../../../docs/configuration.md'));
   });
 });

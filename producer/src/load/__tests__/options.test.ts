@@ -31,9 +31,10 @@ describe('load options', () => {
     }
   });
 
-  it('accepts sandbox names Signadot accepts, never "baseline"', () => {
+  it('accepts sandbox names Signadot accepts, "baseline" included', () => {
     assert.equal(parseSandboxName('pr-101'), 'pr-101');
-    for (const bad of ['baseline', '1pr', 'pr_101', 'a'.repeat(31), '']) {
+    assert.equal(parseSandboxName('baseline'), 'baseline');
+    for (const bad of ['1pr', 'pr_101', 'a'.repeat(31), '']) {
       assert.throws(() => parseSandboxName(bad), InvalidArgumentError, bad);
     }
   });
