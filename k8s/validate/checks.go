@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -27,7 +28,7 @@ import (
 // workload selectors, Services, PodDisruptionBudgets, ConfigMap keys.
 // Across objects: references to ConfigMaps, Secrets, PVCs and ServiceAccounts; Services and PDBs
 // that select no pod template; named and numeric Service target ports; StatefulSet governing
-// Services; Prometheus scrape ports; duplicate object identities.
+// Services; Prometheus scrape ports; duplicate object identities; NetworkPolicies (netpol.go).
 type checker struct {
 	objs   []*object
 	errors []string
@@ -127,6 +128,8 @@ func (c *checker) run() {
 			c.checkService(o, t)
 		case *policyv1.PodDisruptionBudget:
 			c.checkPDB(o, t)
+		case *networkingv1.NetworkPolicy:
+			c.checkNetworkPolicy(o, t)
 		case *corev1.ConfigMap:
 			for k := range t.Data {
 				if errs := validation.IsConfigMapKey(k); len(errs) > 0 {
@@ -149,6 +152,7 @@ func (c *checker) run() {
 	for _, pt := range c.templates {
 		c.checkPodTemplate(pt)
 	}
+	c.checkNetworkPolicies()
 }
 
 // checkMeta validates metadata with apimachinery's ObjectMeta validation; the name rule depends
@@ -480,7 +484,12 @@ func (c *checker) checkVolumeSource(o *object, v corev1.Volume) {
 	case v.ConfigMap != nil:
 		c.requireConfigMap(o, "volume "+v.Name, v.ConfigMap.Name, "", v.ConfigMap.Optional)
 	case v.Secret != nil:
-		c.requireSecret(o, "volume "+v.Name, v.Secret.SecretName, "", v.Secret.Optional)
+		if len(v.Secret.Items) == 0 {
+			c.requireSecret(o, "volume "+v.Name, v.Secret.SecretName, "", v.Secret.Optional)
+		}
+		for _, item := range v.Secret.Items {
+			c.requireSecret(o, "volume "+v.Name, v.Secret.SecretName, item.Key, v.Secret.Optional)
+		}
 	case v.PersistentVolumeClaim != nil:
 		if c.findObject("PersistentVolumeClaim", o.namespace, v.PersistentVolumeClaim.ClaimName) == nil {
 			c.notes = append(c.notes, fmt.Sprintf("%s expects PersistentVolumeClaim %q to exist", o, v.PersistentVolumeClaim.ClaimName))
