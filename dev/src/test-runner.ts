@@ -13,13 +13,39 @@ import { REPO_ROOT, STACK_DIR } from './stack/paths';
  *
  * In CI (`CI` set) it also writes a JUnit report and LCOV coverage to `.stack/reports/`, and prints a
  * coverage summary.
+ *
+ * Then the Python tests of the payments service (`payments/tests`, pytest in .tools/python) under the same
+ * rules: `unit/` always, `integration/` (the local stack) unless `--unit`, none with `--faults`; the
+ * filters apply to their paths too. Integration tests fail, never skip, without the stack.
  */
-const WORKSPACES = ['shared', 'testkit', 'dev', 'producer', 'ingress', 'worker'];
+const WORKSPACES = [
+  'shared/core',
+  'shared/temporal',
+  'shared/kafka',
+  'shared/trail',
+  'shared/service-kit',
+  'shared/sample',
+  'testkit',
+  'dev',
+  'producer',
+  'ingress',
+  'worker',
+];
 
 /** `<ws>/dist/a/__tests__/b.test.js` → `<ws>/src/a/__tests__/b.test.ts`. */
 function sourceOf(workspace: string, compiled: string): string {
   const relative = path.relative(path.join(REPO_ROOT, workspace, 'dist'), compiled);
   return path.join(REPO_ROOT, workspace, 'src', relative.replace(/\.js$/, '.ts'));
+}
+
+/** Every `test_*.py` under `payments/tests`, relative to the repository root. */
+function pythonTestFiles(dir = path.join(REPO_ROOT, 'payments', 'tests')): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) return pythonTestFiles(full);
+    return /^test_.*\.py$/.test(entry) ? [path.relative(REPO_ROOT, full)] : [];
+  });
 }
 
 function testFiles(workspace: string, dir = path.join(REPO_ROOT, workspace, 'dist')): string[] {
@@ -41,7 +67,10 @@ let files = WORKSPACES.flatMap((ws) => testFiles(ws));
 files = files.filter((f) => f.endsWith('.faults.test.js') === faultsOnly);
 if (unitOnly) files = files.filter((f) => !f.endsWith('.integration.test.js'));
 if (filters.length > 0) files = files.filter((f) => filters.some((filter) => f.includes(filter)));
-if (files.length === 0) {
+let pythonFiles = faultsOnly ? [] : pythonTestFiles();
+if (unitOnly) pythonFiles = pythonFiles.filter((f) => !f.includes(`${path.sep}integration${path.sep}`));
+if (filters.length > 0) pythonFiles = pythonFiles.filter((f) => filters.some((filter) => f.includes(filter)));
+if (files.length === 0 && pythonFiles.length === 0) {
   console.error('no test files found: build first (npx tsc -b)');
   process.exit(1);
 }
@@ -63,9 +92,59 @@ if (process.env.CI) {
 } else {
   reports.push('--test-reporter=spec');
 }
-const result = spawnSync(
-  process.execPath,
-  ['--test', ...reports, '--test-concurrency=1', ...files.map((f) => path.relative(REPO_ROOT, f))],
-  { stdio: 'inherit', cwd: REPO_ROOT },
-);
-process.exit(result.status ?? 1);
+let status = 0;
+/**
+ * The pipeline's workers load one workflow bundle built here, once, from the code just compiled (as the
+ * image does), instead of each bundling at start: webpack costs every worker start seconds of CPU, and
+ * the suites start dozens of workers. The dev path (bundling at start) stays covered by the worker's
+ * own tests and the demo.
+ */
+function buildPipelineBundle(): NodeJS.ProcessEnv {
+  if (
+    process.env.PIPELINE_WORKFLOW_BUNDLE !== undefined ||
+    !files.some((f) => /\.(integration|faults)\.test\.js$/.test(f))
+  )
+    return {};
+  const bundle = path.join(STACK_DIR, 'test-bundle', 'workflows.js');
+  mkdirSync(path.dirname(bundle), { recursive: true });
+  const started = Date.now();
+  const built = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'worker/dist/build-workflow-bundle.js'), bundle],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      cwd: REPO_ROOT,
+    },
+  );
+  if (built.status !== 0) {
+    console.error('building the workflow bundle for the pipeline workers failed');
+    process.exit(1);
+  }
+  console.log(
+    `# pipeline workers load ${path.relative(REPO_ROOT, bundle)} (built in ${Date.now() - started} ms)`,
+  );
+  return { PIPELINE_WORKFLOW_BUNDLE: bundle };
+}
+if (files.length > 0) {
+  const result = spawnSync(
+    process.execPath,
+    ['--test', ...reports, '--test-concurrency=1', ...files.map((f) => path.relative(REPO_ROOT, f))],
+    { stdio: 'inherit', cwd: REPO_ROOT, env: { ...process.env, ...buildPipelineBundle() } },
+  );
+  status = result.status ?? 1;
+}
+if (pythonFiles.length > 0) {
+  // The venv dev/bin/setup.sh makes (a missing one fails the run: these tests are part of it).
+  const python = path.join(REPO_ROOT, '.tools', 'python', 'bin', 'python');
+  console.log(`\n# python tests (pytest, ${pythonFiles.length} files): ${pythonFiles.join(' ')}`);
+  const junit = process.env.CI
+    ? [`--junitxml=${path.join(STACK_DIR, 'reports', `junit-python${suffix}.xml`)}`]
+    : [];
+  const result = spawnSync(python, ['-m', 'pytest', '-v', ...junit, ...pythonFiles], {
+    stdio: 'inherit',
+    cwd: REPO_ROOT,
+  });
+  if (result.error) console.error(`cannot run ${python} (run dev/bin/setup.sh): ${result.error.message}`);
+  if (status === 0) status = result.status ?? 1;
+}
+process.exit(status);

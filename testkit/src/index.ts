@@ -3,8 +3,11 @@
  * sleeping, the local stack's addresses, child processes, Kafka topics to test against, traces in the stack's Jaeger, and Temporal run histories.
  */
 
+export { assertDocsDocumentConfig } from './config-docs';
+export { FaultProxy } from './fault-proxy';
 export { awaitTrace, readTrace, type TraceSpan } from './jaeger';
 export { createTestTopic, headerStrings, type ReadMessage, readMessages } from './kafka';
+export { PaymentsService } from './payments';
 export { DeadlineExceededError, type PollOptions, pollUntil } from './poll';
 export {
   freePort,
@@ -15,7 +18,6 @@ export {
   startProcess,
 } from './processes';
 export { prometheusNamingProblems } from './prometheus';
-export { assertReadmeDocumentsConfig } from './readme';
 export { type ServiceConfigCase, serviceConfigTests } from './service-config';
-export { jaegerUrl, type StackEnv, stackEnv } from './stack-env';
+export { jaegerUrl, type SecuredStackEnv, type StackEnv, securedStack, stackEnv } from './stack-env';
 export { type RecordedRun, runHistories } from './temporal';

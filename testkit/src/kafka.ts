@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { type IHeaders, Kafka, type KafkaConfig, type KafkaMessage, logLevel } from 'kafkajs';
 import { pollUntil } from './poll';
 
 /** A fresh topic per test (the local broker does not auto-create topics). */
@@ -24,10 +24,18 @@ export interface ReadMessage {
   message: KafkaMessage;
 }
 
-/** Reads `count` messages from the start of `topic` with kafkajs, polling with a deadline. */
-export async function readMessages(brokers: string[], topic: string, count: number): Promise<ReadMessage[]> {
+/**
+ * Reads `count` messages from the start of `topic` with kafkajs, polling with a deadline; `security`
+ * for a listener that takes TLS and SASL.
+ */
+export async function readMessages(
+  brokers: string[],
+  topic: string,
+  count: number,
+  security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {},
+): Promise<ReadMessage[]> {
   // A short fetch long-poll: disconnect() waits for the fetch in flight.
-  const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({
+  const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING, ...security }).consumer({
     groupId: `reader-${randomUUID()}`,
     maxWaitTimeInMs: 100,
   });

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { ConfigError, type LoadConfigOptions } from '@sandbox-routing/shared';
+import { ConfigError, type LoadConfigOptions } from '@sandbox-routing/service-kit';
 import type { Schema } from 'convict';
-import { assertReadmeDocumentsConfig } from './readme';
+import { assertDocsDocumentConfig } from './config-docs';
 
 export interface ServiceConfigCase<T> {
   /** The service name its telemetry reports by default. */
   serviceName: string;
   schema: Schema<T>;
   load(options: LoadConfigOptions): T;
-  /** The README whose configuration table documents the schema. */
-  readmePath: string;
+  /** The docs page whose configuration table documents the schema (docs/configuration.md). */
+  configDocsPath: string;
   /** More checks of the defaults (loaded with no environment: the local stack's). */
   checkDefaults?(config: T): void;
 }
@@ -18,7 +18,7 @@ export interface ServiceConfigCase<T> {
 /**
  * The tests every service's configuration passes, inside the caller's `describe`: it loads with no
  * environment (local-stack defaults), a bad setting stops it with a message naming the setting and
- * its env var, and the README configuration table documents every setting.
+ * its env var, and the docs' configuration table documents every setting.
  */
 export function serviceConfigTests<T extends { telemetry: { serviceName: string } }>(
   service: ServiceConfigCase<T>,
@@ -37,7 +37,7 @@ export function serviceConfigTests<T extends { telemetry: { serviceName: string 
     );
   });
 
-  it('is documented in the README configuration table', () => {
-    assertReadmeDocumentsConfig(service.schema, service.readmePath);
+  it('is documented in the configuration table of the docs', () => {
+    assertDocsDocumentConfig(service.schema, service.configDocsPath);
   });
 }

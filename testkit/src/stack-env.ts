@@ -12,10 +12,57 @@ export interface StackEnv {
   JAEGER_URL?: string;
   OTEL_TRACES_EXPORTER?: string;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  /** The secured paths (a stack started before they existed has none; `securedStack()` insists). */
+  STACK_KAFKA_SASL_SSL_BROKERS?: string;
+  STACK_KAFKA_SASL_USERNAME?: string;
+  STACK_KAFKA_SASL_PASSWORD?: string;
+  STACK_TLS_CA_FILE?: string;
+  STACK_TEMPORAL_TLS_ADDRESS?: string;
+  STACK_TEMPORAL_TLS_CERT_FILE?: string;
+  STACK_TEMPORAL_TLS_KEY_FILE?: string;
+  STACK_TLS_WRONG_CA_FILE?: string;
+  STACK_TLS_WRONG_CERT_FILE?: string;
+  STACK_TLS_WRONG_KEY_FILE?: string;
 }
 
-/** Present only when the stack runs Jaeger. */
-const OPTIONAL_KEYS = ['JAEGER_URL', 'OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const;
+/** The stack's secured paths, for tests of SASL, TLS and mTLS. */
+export interface SecuredStackEnv {
+  /** Kafka's SASL_SSL listener: SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN, one user and password. */
+  STACK_KAFKA_SASL_SSL_BROKERS: string;
+  STACK_KAFKA_SASL_USERNAME: string;
+  STACK_KAFKA_SASL_PASSWORD: string;
+  /** The CA that signed the servers' certificates and the good client certificate. */
+  STACK_TLS_CA_FILE: string;
+  /** The TLS terminator in front of the Temporal dev server; it requires a client certificate. */
+  STACK_TEMPORAL_TLS_ADDRESS: string;
+  STACK_TEMPORAL_TLS_CERT_FILE: string;
+  STACK_TEMPORAL_TLS_KEY_FILE: string;
+  /** Another CA, and a client certificate it signed: both must be refused. */
+  STACK_TLS_WRONG_CA_FILE: string;
+  STACK_TLS_WRONG_CERT_FILE: string;
+  STACK_TLS_WRONG_KEY_FILE: string;
+}
+
+const SECURED_KEYS: readonly (keyof SecuredStackEnv)[] = [
+  'STACK_KAFKA_SASL_SSL_BROKERS',
+  'STACK_KAFKA_SASL_USERNAME',
+  'STACK_KAFKA_SASL_PASSWORD',
+  'STACK_TLS_CA_FILE',
+  'STACK_TEMPORAL_TLS_ADDRESS',
+  'STACK_TEMPORAL_TLS_CERT_FILE',
+  'STACK_TEMPORAL_TLS_KEY_FILE',
+  'STACK_TLS_WRONG_CA_FILE',
+  'STACK_TLS_WRONG_CERT_FILE',
+  'STACK_TLS_WRONG_KEY_FILE',
+];
+
+/** Present only when the stack runs Jaeger, or (the secured paths) when it has them. */
+const OPTIONAL_KEYS = [
+  'JAEGER_URL',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  ...SECURED_KEYS,
+] as const;
 
 const KEYS: readonly (keyof StackEnv)[] = [
   'KAFKA_BROKERS',
@@ -69,4 +116,21 @@ export function jaegerUrl(env: StackEnv = stackEnv()): string {
     throw new Error('JAEGER_URL is not set: the stack runs without its trace viewer (STACK_TRACING=off)');
   }
   return env.JAEGER_URL;
+}
+
+/**
+ * The stack's secured paths for tests of SASL, TLS and mTLS. Throws when the stack has none (started
+ * by an older version: `npm run stack -- down`, then `up`), so such tests fail instead of passing.
+ */
+export function securedStack(env: StackEnv = stackEnv()): SecuredStackEnv {
+  const values: Partial<SecuredStackEnv> = {};
+  for (const key of SECURED_KEYS) {
+    const value = env[key];
+    if (!value)
+      throw new Error(
+        `${key} is not set: restart the local stack (npm run stack -- down, then up) to get its secured paths`,
+      );
+    values[key] = value;
+  }
+  return values as SecuredStackEnv;
 }

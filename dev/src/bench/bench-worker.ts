@@ -13,7 +13,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASELINE_LABEL, routingKeyFromTemporalHeaders } from '@sandbox-routing/shared';
+import { BASELINE_LABEL } from '@sandbox-routing/core';
+import { routingKeyFromTemporalHeaders } from '@sandbox-routing/temporal';
 import { createOrderActivities } from '@sandbox-routing/worker';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import {

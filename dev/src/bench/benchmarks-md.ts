@@ -1,4 +1,5 @@
 import { load } from '@sandbox-routing/producer';
+import type { CrossWorkload } from './cross-workload';
 import type { StartRate } from './ingress-rate';
 import type { KafkaPerf } from './kafka-perf';
 import { bestStep, type RowReport } from './rows';
@@ -16,6 +17,8 @@ export interface BenchResults {
   kafka: KafkaPerf | null;
   startRate: StartRate | null;
   startup: StartupRow[] | null;
+  /** An activity on another workload's queue against one on the workflow's own (absent in older runs). */
+  crossWorkload?: CrossWorkload | null;
   /** Where parts of the file come from other runs (`--reuse`). */
   notes?: string[];
 }
@@ -191,6 +194,13 @@ function goals(results: BenchResults): string[] {
       `the pipeline sustains ${pipelineBest ? `${pipelineBest.rate}/s` : 'no rate of the ladder'} with p99 under 1 s: ${pipelineBest ? (pipelineBest.rate / floorBest.rate).toFixed(2) : '0'}× the floor (goal ≥ 0.9×)`,
     );
   }
+  if (results.crossWorkload) {
+    const c = results.crossWorkload;
+    check(
+      c.ratio.p50 <= 1.1 && c.ratio.p99 <= 1.1 && c.misplaced === 0,
+      `an activity on another workload's queue: p50 ${c.other.p50} ms / p99 ${c.other.p99} ms against ${c.own.p50} / ${c.own.p99} ms on the workflow's own queue, ${c.ratio.p50}× / ${c.ratio.p99}× (goal ≤ 1.1×), ${c.misplaced} misplaced`,
+    );
+  }
   if (results.startRate) {
     const s = results.startRate;
     check(
@@ -298,6 +308,20 @@ ${timeGoes(results)}
 ${
   s
     ? `The same ${s.events} workflows (baseline events, a queue no worker polls), started against the same server in the same run: by the ingress from a backlog of events in its topic (3 partitions, \`INGRESS_PARTITIONS_CONCURRENTLY\` 3, \`INGRESS_MAX_IN_FLIGHT\` 32), **${s.ingress} starts/s**; by a plain Temporal client with ${s.clientConcurrency} starts in flight, **${s.plainClient} starts/s**. Ratio **${s.ratio}×** (median of ${s.rounds.length} rounds that alternate which side goes first, so that a busier moment of the shared machine does not decide it; each rate from the server's own start times). Rounds (ingress / client / ratio): ${s.rounds.map((r) => `${r.ingress} / ${r.plainClient} / ${r.ratio}`).join('; ')}.`
+    : 'Not measured in this run.'
+}
+
+### An activity on another workload's queue
+
+${
+  results.crossWorkload
+    ? `A one-activity workflow of the orders workload under a key whose sandbox forks only payments (another workload, declared in the application): its activity on the workflow's own queue (the orders baseline runs it) against the same activity on the payments queue, which the workflow sends to \`payments@<sandbox>\` on the first try. ${results.crossWorkload.workflows} workflows each, alternating, one at a time, start to result (ms):
+
+| activity on | p50 | p99 |
+|---|---|---|
+| the workflow's own queue | ${results.crossWorkload.own.p50} | ${results.crossWorkload.own.p99} |
+| another workload's queue (its fork) | ${results.crossWorkload.other.p50} | ${results.crossWorkload.other.p99} |
+| ratio | ${results.crossWorkload.ratio.p50}× | ${results.crossWorkload.ratio.p99}× |`
     : 'Not measured in this run.'
 }
 

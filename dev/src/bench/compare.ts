@@ -14,6 +14,7 @@ import { Command } from 'commander';
 import { REPO_ROOT, TOOLS_DIR } from '../stack/paths';
 import { down, isUp, up } from '../stack/stack';
 import { type BenchResults, benchChart, benchmarksMarkdown, mainTable } from './benchmarks-md';
+import { measureCrossWorkload } from './cross-workload';
 import { measureStartRate } from './ingress-rate';
 import { kafkaPerf } from './kafka-perf';
 import {
@@ -36,6 +37,7 @@ interface Options {
   rows: string;
   startEvents: number;
   startupRuns: number;
+  crossWorkflows: number;
   write: boolean;
 }
 
@@ -103,6 +105,7 @@ async function main(options: Options): Promise<void> {
     kafka: null,
     startRate: null,
     startup: null,
+    crossWorkload: null,
     notes: [],
   };
   try {
@@ -124,6 +127,10 @@ async function main(options: Options): Promise<void> {
       console.log(`start rate: ${JSON.stringify(results.startRate)}`);
     }
     if (wanted.has('startup')) results.startup = await measureStartup(env, options.startupRuns);
+    if (wanted.has('cross')) {
+      results.crossWorkload = await measureCrossWorkload(env.TEMPORAL_ADDRESS, options.crossWorkflows);
+      console.log(`activity on another workload's queue: ${JSON.stringify(results.crossWorkload)}`);
+    }
     results.finishedAt = new Date().toISOString();
     if (reused) {
       // Sections not run now come from the earlier run, said so in the file.
@@ -132,6 +139,7 @@ async function main(options: Options): Promise<void> {
       if (!results.kafka && reused.kafka) results.kafka = reused.kafka;
       if (!results.startRate && reused.startRate) results.startRate = reused.startRate;
       if (!results.startup && reused.startup) results.startup = reused.startup;
+      if (!results.crossWorkload && reused.crossWorkload) results.crossWorkload = reused.crossWorkload;
       results.notes = [
         ...(reused.notes ?? []),
         `${[...wanted].join(', ')} measured again at ${now}; everything else from the run of ${reused.startedAt} → ${reused.finishedAt}`,
@@ -160,7 +168,17 @@ runBench(
     .option('--rates <list>', 'offered events/s, ascending (both owners together)', '5,10,20,40,80,160')
     .option('--step <s>', 'seconds per step', (v) => Number(v), 20)
     .option('--drain <s>', 'seconds to wait for stragglers after a step', (v) => Number(v), 30)
-    .option('--rows <list>', 'what to run', 'floor,door,redirect,skip-retry,pipeline,kafka,starts,startup')
+    .option(
+      '--rows <list>',
+      'what to run',
+      'floor,door,redirect,skip-retry,pipeline,kafka,starts,startup,cross',
+    )
+    .option(
+      '--cross-workflows <n>',
+      "workflows per variant in the comparison of an activity on another workload's queue with one on its own",
+      (v) => Number(v),
+      100,
+    )
     .option(
       '--start-events <n>',
       'workflows each side starts in the start-rate comparison',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { BASELINE_LABEL, createEvent, workflowIdOfEvent } from '@sandbox-routing/shared';
+import { BASELINE_LABEL } from '@sandbox-routing/core';
+import { createEvent, workflowIdOfEvent } from '@sandbox-routing/sample';
 import { pollUntil, type StackEnv } from '@sandbox-routing/testkit';
 import type { Client } from '@temporalio/client';
 import { Partitioners } from 'kafkajs';

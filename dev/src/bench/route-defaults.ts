@@ -1,11 +1,5 @@
-import {
-  loadConfig,
-  type RouteTable,
-  type RouteTableMode,
-  routeserverSchema,
-  startRouteTable,
-  type WorkloadRef,
-} from '@sandbox-routing/shared';
+import type { RouteTable, RouteTableMode, WorkloadRef } from '@sandbox-routing/core';
+import { loadConfig, routeserverSchema, startRouteTable } from '@sandbox-routing/service-kit';
 
 /** Where a benchmark's route tables find the stand-in. */
 export interface StandInAddresses {

@@ -1,4 +1,5 @@
-import { loadConfig, type RouteTableMode, routeserverSchema } from '@sandbox-routing/shared';
+import type { RouteTableMode } from '@sandbox-routing/core';
+import { loadConfig, routeserverSchema } from '@sandbox-routing/service-kit';
 import { Command } from 'commander';
 import { createRouteserverStandIn } from '../routeserver/server';
 import { defaultRouteTable } from './route-defaults';

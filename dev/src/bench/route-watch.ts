@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { decideOwnership, type RouteTable, type RouteTableMode } from '@sandbox-routing/shared';
+import { decideOwnership, type RouteTable, type RouteTableMode } from '@sandbox-routing/core';
 import { Command, InvalidArgumentError } from 'commander';
 import { StandInProcess } from '../routeserver/standin-process';
 import { defaultRouteTable, percentile } from './route-defaults';

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createRoutingWorker,
-  instanceLabel,
-  type RouteTable,
-  RoutingClientInterceptor,
-  runWithRoutingKey,
-} from '@sandbox-routing/shared';
+import { instanceLabel, type RouteTable, runWithRoutingKey } from '@sandbox-routing/core';
+import { createRoutingWorker, RoutingClientInterceptor } from '@sandbox-routing/temporal';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { Command } from 'commander';

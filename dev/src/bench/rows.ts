@@ -3,15 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runWithRoutingKey, sandboxTaskQueue, silentLogger } from '@sandbox-routing/core';
 import type { load } from '@sandbox-routing/producer';
-import {
-  RoutingClientInterceptor,
-  runWithRoutingKey,
-  sandboxTaskQueue,
-  silentLogger,
-  startRouteTable,
-  workflowIdOfEvent,
-} from '@sandbox-routing/shared';
+import { workflowIdOfEvent } from '@sandbox-routing/sample';
+import { startRouteTable } from '@sandbox-routing/service-kit';
+import { RoutingClientInterceptor } from '@sandbox-routing/temporal';
 import { pollUntil, type StackEnv } from '@sandbox-routing/testkit';
 import { Client, Connection } from '@temporalio/client';
 import { Pipeline } from '../pipeline/pipeline';
@@ -285,7 +281,7 @@ function timingsOfReport(report: load.LoadReport): EventTiming[] {
           latencyMs: bucket.p50,
         });
       }
-      for (let i = 0; i < bucket.lost; i++) {
+      for (let i = 0; i < bucket.notCompleted; i++) {
         timings.push({
           owner: index === 0 ? 'baseline' : 'sandbox',
           sentAtMs: bucket.startS * 1000,
@@ -356,7 +352,7 @@ export async function pipelineRow(stack: StackEnv, ladder: Ladder): Promise<RowR
         all: latency(report.overall.latencyMs),
       };
       step.completed = report.overall.completed;
-      step.lost = report.overall.lost;
+      step.lost = report.overall.unfinished + report.overall.deadLettered;
       if (report.overall.misrouted > 0 || report.overall.duplicates > 0) {
         step.sustained = false;
         step.verdict = `${report.overall.misrouted} misrouted, ${report.overall.duplicates} duplicates`;

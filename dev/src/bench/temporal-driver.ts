@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createEvent, type PipelineEvent, workflowIdOfEvent } from '@sandbox-routing/shared';
+import { createEvent, type PipelineEvent, workflowIdOfEvent } from '@sandbox-routing/sample';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { EventTiming } from './steps';
 

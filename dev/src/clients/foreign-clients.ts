@@ -5,10 +5,12 @@
  * `.tools/bin/temporal-go-client`, the Temporal CLI) that start workflows on the shared queue without
  * any of this project's code. Both are installed by dev/bin/setup.sh.
  */
+
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, runProcess } from '@sandbox-routing/testkit';
+import { PAYMENTS_PROGRAM } from '../pipeline/launcher';
 import { type ServiceProcess, startService, stopService } from '../pipeline/service-process';
 import { REPO_ROOT, STACK_DIR, TOOLS_DIR } from '../stack/paths';
 
@@ -122,7 +124,10 @@ async function standInAdmin(url: string, method: 'PUT' | 'DELETE', adminPath: st
     throw new Error(`${method} ${adminPath}: ${response.status} ${await response.text()}`);
 }
 
-/** A baseline and a sandbox worker process of the sample domain, and the sandbox's routing key. */
+/**
+ * A baseline and a sandbox worker process of the sample domain, the payments service they charge
+ * through (its baseline: the sandbox forks only the worker), and the sandbox's routing key.
+ */
 export class WorkerPair {
   readonly sharedQueue = `foreign-${randomUUID().slice(0, 8)}`;
   readonly sandbox = `fc-${randomUUID().slice(0, 8)}`;
@@ -171,6 +176,13 @@ export class WorkerPair {
         entry: 'worker/dist/main.js',
         preload: 'worker/dist/instrument.js',
         env: { ...env, SIGNADOT_SANDBOX_NAME: this.sandbox, WORKER_VARIANT: 'v2' },
+        httpPort: await freePort(),
+        logDir,
+      }),
+      startService({
+        name: 'payments-baseline',
+        python: PAYMENTS_PROGRAM,
+        env: { TEMPORAL_ADDRESS: this.temporalAddress, PAYMENTS_SHUTDOWN_GRACE_MS: '2000', ...this.extraEnv },
         httpPort: await freePort(),
         logDir,
       }),

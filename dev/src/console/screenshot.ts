@@ -43,7 +43,8 @@ async function main(file: string): Promise<void> {
     const send = async (body: Record<string, unknown>) => {
       const response = await fetch(`${consoleService.httpUrl}/api/send`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // A state-changing request names the page it comes from (the console refuses it otherwise).
+        headers: { 'content-type': 'application/json', origin: consoleService.httpUrl },
         body: JSON.stringify({
           type: 'order.created',
           payload: '{"orderId": "{{id}}", "items": [{"sku": "SKU-1", "qty": {{seq}}}]}',

@@ -1,22 +1,42 @@
 import path from 'node:path';
-import { instanceLabel } from '@sandbox-routing/shared';
+import { instanceLabel } from '@sandbox-routing/core';
 import { Command } from 'commander';
 import { type EventOutcome, Pipeline, stackEnvFrom } from '../pipeline/pipeline';
 import { STACK_DIR } from '../stack/paths';
 import { readSettings } from '../stack/settings';
 import { down, isUp, up } from '../stack/stack';
 
-/** Routing keys in Signadot's format (13 lowercase alphanumerics), fixed so the docs can show them. */
-const SANDBOXES = [
-  { name: 'pr-101', routingKey: 'ltj9s8scupb86' },
-  { name: 'pr-102', routingKey: 'vf0ju8vw50wpu' },
-] as const;
-const ROUTE_GROUP = { name: 'checkout-team', routingKey: 'rg4835rlwxwby', sandboxes: ['pr-102'] };
+/** A workload of the sample application a sandbox can fork. */
+type Workload = 'ingress' | 'worker' | 'payments' | 'notifier';
+
+/**
+ * The demo's sandboxes, each forking some of the application's workloads. Routing keys in Signadot's format
+ * (13 lowercase alphanumerics), fixed so the docs can show them.
+ */
+const SANDBOXES: readonly { name: string; routingKey: string; forks: Workload[] }[] = [
+  { name: 'pr-101', routingKey: 'ltj9s8scupb86', forks: ['ingress', 'worker'] },
+  { name: 'pr-102', routingKey: 'vf0ju8vw50wpu', forks: ['ingress', 'worker'] },
+  // A pull request of the Python payments service alone.
+  { name: 'pr-103', routingKey: 'pay7h2kq9x4mz', forks: ['payments'] },
+  // A pull request of the notifier alone (the second consumer of the events topic).
+  { name: 'pr-104', routingKey: 'ntf3c8w1r6yqd', forks: ['notifier'] },
+];
+const ROUTE_GROUP = { name: 'checkout-team', routingKey: 'rg4835rlwxwby', sandboxes: ['pr-102', 'pr-103'] };
 const UNKNOWN_KEY = 'nosuchsandbox';
+const WORKLOADS: readonly Workload[] = ['ingress', 'worker', 'payments', 'notifier'];
+
+/** Each workload's owner for a key that selects `sandboxes`: the one that forks it, else the baseline. */
+function ownersOf(sandboxes: readonly string[]): Record<Workload, string> {
+  const forking = (workload: Workload) =>
+    SANDBOXES.find((s) => sandboxes.includes(s.name) && s.forks.includes(workload))?.name ?? 'baseline';
+  return Object.fromEntries(WORKLOADS.map((w) => [w, forking(w)])) as Record<Workload, string>;
+}
 
 interface Row extends EventOutcome {
   routingKey: string;
-  expected: string;
+  expected: Record<Workload, string>;
+  /** Which copy of the notifier processed the event. */
+  notifiedBy: string | undefined;
   /** The trace the producer started for the event. */
   traceId: string | undefined;
 }
@@ -27,39 +47,47 @@ function percentile(values: number[], p: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** The ingress, the workflow and every activity ran on the instance the routing key selects. */
+/** Where each step of the event ran, by workload. */
+function ranOn(r: Row): Record<Workload, string[]> {
+  return {
+    ingress: [r.ingestedBy ?? '?'],
+    worker: [...new Set([r.ranOn ?? '?', ...r.activitiesOn])],
+    payments: [r.paymentsOn ?? '?'],
+    notifier: [r.notifiedBy ?? '?'],
+  };
+}
+
+/** Every step of the event ran on the owner its routing key selects for that step's workload. */
 function ranWhereExpected(r: Row): boolean {
-  return (
-    r.ingestedBy === r.expected && r.ranOn === r.expected && r.activitiesOn.every((a) => a === r.expected)
-  );
+  const ran = ranOn(r);
+  return WORKLOADS.every((w) => ran[w].length === 1 && ran[w][0] === r.expected[w]);
 }
 
 function printTable(rows: Row[]): void {
   const header = [
     'event',
     'routing key',
-    'expected owner',
-    'ingested by',
-    'ran on',
-    'activities on',
+    'ingress',
+    'workflow+activities',
+    'payments',
+    'notifier',
     'pricing',
     'latency',
     '',
   ];
-  const lines = rows.map((r) => {
-    const ok = ranWhereExpected(r);
-    return [
-      r.eventId,
-      r.routingKey || '(none)',
-      r.expected,
-      r.ingestedBy ?? '?',
-      r.ranOn ?? '?',
-      [...new Set(r.activitiesOn)].join(','),
-      r.pricing ?? '?',
-      r.latencyMs === undefined ? '?' : `${r.latencyMs} ms`,
-      ok ? 'ok' : 'WRONG',
-    ];
-  });
+  // A step that ran elsewhere than expected shows both: "baseline≠pr-103".
+  const cell = (r: Row, w: Workload) => {
+    const ran = ranOn(r)[w].join(',');
+    return ran === r.expected[w] ? ran : `${ran}≠${r.expected[w]}`;
+  };
+  const lines = rows.map((r) => [
+    r.eventId,
+    r.routingKey || '(none)',
+    ...WORKLOADS.map((w) => cell(r, w)),
+    r.pricing ?? '?',
+    r.latencyMs === undefined ? '?' : `${r.latencyMs} ms`,
+    ranWhereExpected(r) ? 'ok' : 'WRONG',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: string[]) =>
     cells
@@ -92,9 +120,9 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
 
   console.log('\nregistering sandboxes in the routeserver stand-in (as Signadot would):');
   for (const sandbox of SANDBOXES) {
-    await pipeline.registerSandbox(sandbox.name, sandbox.routingKey, ['ingress', 'worker']);
+    await pipeline.registerSandbox(sandbox.name, sandbox.routingKey, sandbox.forks);
     console.log(
-      `  ${sandbox.name}: routing key ${sandbox.routingKey}, forks Deployment/local/ingress and Deployment/local/worker`,
+      `  ${sandbox.name}: routing key ${sandbox.routingKey}, forks ${sandbox.forks.map((f) => `Deployment/local/${f}`).join(' and ')}`,
     );
   }
   await pipeline.registerRouteGroup(ROUTE_GROUP.name, ROUTE_GROUP.routingKey, ROUTE_GROUP.sandboxes);
@@ -102,18 +130,29 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
     `  RouteGroup ${ROUTE_GROUP.name}: routing key ${ROUTE_GROUP.routingKey} → ${ROUTE_GROUP.sandboxes.join(', ')}`,
   );
 
-  console.log('\nstarting services (each a process, like a pod):');
-  for (const sandbox of ['', ...SANDBOXES.map((s) => s.name)]) {
-    const worker = await pipeline.startWorker(sandbox);
-    const ingress = await pipeline.startIngress(sandbox);
-    console.log(`  ${instanceLabel(sandbox)}: worker ${worker.httpUrl}, ingress ${ingress.httpUrl}`);
+  console.log('\nstarting services (each a process, like a pod; the Python payments service too):');
+  const starts: Record<Workload, (sandbox: string) => Promise<{ httpUrl: string }>> = {
+    ingress: (s) => pipeline.startIngress(s),
+    worker: (s) => pipeline.startWorker(s),
+    payments: (s) => pipeline.startPayments(s),
+    notifier: (s) => pipeline.startNotifier(s),
+  };
+  // The baseline runs every workload (the first worker starts the baseline payments service beside it).
+  for (const { sandbox, forks } of [
+    { sandbox: '', forks: ['worker', 'ingress', 'notifier'] as Workload[] },
+    ...SANDBOXES.map((s) => ({ sandbox: s.name, forks: s.forks })),
+  ]) {
+    const urls = [];
+    for (const workload of forks) urls.push(`${workload} ${(await starts[workload](sandbox)).httpUrl}`);
+    console.log(`  ${instanceLabel(sandbox)}: ${urls.join(', ')}`);
   }
+  await pipeline.watchConsumers();
 
-  const mix: { routingKey: string; expected: string }[] = [
-    { routingKey: '', expected: 'baseline' },
-    ...SANDBOXES.map((s) => ({ routingKey: s.routingKey, expected: s.name })),
-    { routingKey: ROUTE_GROUP.routingKey, expected: ROUTE_GROUP.sandboxes[0] as string },
-    { routingKey: UNKNOWN_KEY, expected: 'baseline' },
+  const mix: { routingKey: string; expected: Record<Workload, string> }[] = [
+    { routingKey: '', expected: ownersOf([]) },
+    ...SANDBOXES.map((s) => ({ routingKey: s.routingKey, expected: ownersOf([s.name]) })),
+    { routingKey: ROUTE_GROUP.routingKey, expected: ownersOf(ROUTE_GROUP.sandboxes) },
+    { routingKey: UNKNOWN_KEY, expected: ownersOf([]) },
   ];
   const run = Date.now().toString(36);
   console.log(`\npublishing ${options.eventsPerKey} event(s) per routing key with the producer CLI…`);
@@ -128,22 +167,28 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
     }),
   );
   const rows: Row[] = await Promise.all(
-    published.flat().map(async (entry) => ({ ...(await pipeline.outcome(entry.eventId)), ...entry })),
+    published.flat().map(async (entry) => ({
+      ...(await pipeline.outcome(entry.eventId)),
+      notifiedBy: await pipeline.consumerOutcome(entry.eventId).catch(() => undefined),
+      ...entry,
+    })),
   );
 
   console.log('');
   printTable(rows);
   const wrong = rows.filter((r) => !ranWhereExpected(r));
   for (const [label, filter] of [
-    ['baseline', (r: Row) => r.expected === 'baseline'],
-    ['sandbox', (r: Row) => r.expected !== 'baseline'],
+    ['baseline', (r: Row) => r.expected.worker === 'baseline'],
+    ['sandbox', (r: Row) => r.expected.worker !== 'baseline'],
   ] as const) {
     const latencies = rows.filter(filter).flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs]));
     console.log(
       `${label.padEnd(8)} latency publish→complete: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} events)`,
     );
   }
-  console.log(`\n${rows.length - wrong.length}/${rows.length} events ran where their routing key says.`);
+  console.log(
+    `\n${rows.length - wrong.length}/${rows.length} events ran every step (ingress, workflow and activities, payments, notifier) where their routing key says.`,
+  );
   if (stack.JAEGER_URL) {
     // One trace per event: producer → Kafka → ingress decision → workflow → each activity.
     console.log('\nTraces (one per event, from the producer to the last activity):');
@@ -153,10 +198,10 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
     }
   }
   console.log(
-    `Temporal UI: ${stack.TEMPORAL_UI_URL} (search: SignadotRoutingKey="${SANDBOXES[0].routingKey}")`,
+    `Temporal UI: ${stack.TEMPORAL_UI_URL} (search: SignadotRoutingKey="${SANDBOXES[0]?.routingKey}")`,
   );
   if (stack.JAEGER_URL) {
-    console.log(`Traces:      ${stack.JAEGER_URL}/?service=ingress&routingKey=${SANDBOXES[0].routingKey}`);
+    console.log(`Traces:      ${stack.JAEGER_URL}/?service=ingress&routingKey=${SANDBOXES[0]?.routingKey}`);
   }
   const keepRunning = !options.exit && process.stdout.isTTY;
   // The web console: send more events to any owner and watch where each one runs.
@@ -168,9 +213,7 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
     : 'not started: the demo exits now (run it in a terminal to keep it, or see npm run console)';
   console.log(`Console:     ${consoleLine}`);
   console.log(`Service logs: ${path.join(STACK_DIR, 'logs', 'demo')}`);
-  console.log(
-    `Send more: node --require ./producer/dist/instrument.js producer/dist/cli.js publish --routing-key ${SANDBOXES[0].routingKey} --count 3`,
-  );
+  console.log(`Send more: npx sandbox-routing publish --routing-key ${SANDBOXES[0]?.routingKey} --count 3`);
 
   if (!keepRunning) {
     await stopAll();
@@ -183,7 +226,9 @@ async function main(options: { eventsPerKey: number; exit: boolean }): Promise<n
 
 const program = new Command()
   .name('demo')
-  .description('Runs the pipeline on the local stack with two sandboxes and prints where each event ran.')
+  .description(
+    'Runs the sample application on the local stack with four sandboxes, each forking other workloads, and prints where each step of each event ran.',
+  )
   .option('--events-per-key <n>', 'events to publish per routing key', (v) => Number.parseInt(v, 10), 2)
   .option('--exit', 'stop everything after printing the table instead of waiting for Ctrl-C')
   .action(async (options: { eventsPerKey: number; exit?: boolean }) => {

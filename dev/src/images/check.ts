@@ -6,10 +6,16 @@
  * - every workspace of an image resolves each of its dependencies to the same copy as in the tested
  *   checkout, and every runtime file of the deployed workspaces is there;
  * - every command of an image answers `--help` (a program the list in images.ts lacks fails the check);
+ * - a Python service's image (payments) carries its package as tracked, exactly its pinned packages, and
+ *   loads nothing from outside the image but the standard library;
  * - against the local stack: the ingress, a baseline worker and a sandbox's worker (both from the
  *   workflow bundle built in the image) reach /readyz, the producer publishes, an event without a key
  *   runs on the baseline and a keyed one on the sandbox, and the worker image's teardown command lists
- *   (and terminates) a workflow left on the sandbox's queue.
+ *   (and terminates) a workflow left on the sandbox's queue; the payments service, baseline and fork,
+ *   reaches /readyz polling its queue.
+ *
+ * The programs run with a node of the image's line (the base image's, e.g. 26) when `.ci/run` has
+ * downloaded it into .tools/node<line> (node-line.ts), else with this machine's node, which it says.
  *
  * It prints each image's size. Every process it starts is stopped by its PID; every step has a deadline.
  * Env: IMAGE_CHECK_DOCKERFILE (another Dockerfile, e.g. an older one), IMAGE_CHECK_KEEP=1 (keep the
@@ -21,7 +27,7 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { workflowIdOfEvent } from '@sandbox-routing/shared';
+import { workflowIdOfEvent } from '@sandbox-routing/sample';
 import { pollUntil, runProcess, stackEnv } from '@sandbox-routing/testkit';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Launcher } from '../pipeline/launcher';
@@ -29,11 +35,12 @@ import { Pipeline } from '../pipeline/pipeline';
 import type { ServiceProcess } from '../pipeline/service-process';
 import { REPO_ROOT, STACK_DIR } from '../stack/paths';
 import { type AssembledImage, assembleImages } from './assemble';
-import { assetMismatch, deployedWorkspaces, entryPoints, runtimeAssets } from './contents';
+import { assetMismatch, deployedWorkspaces, entryPoints, pythonAssets, runtimeAssets } from './contents';
 import { closureDifferences, dependencyClosure } from './dependencies';
 import { defaultCommand, nodeCommand } from './dockerfile';
 import { ImageRuntime, removeScratch } from './image-user';
-import { IMAGE_COMMANDS } from './images';
+import { IMAGE_COMMANDS, PYTHON_IMAGES } from './images';
+import { type NodeChoice, nodeForImage, nodeLineOf } from './node-line';
 
 const DOCKERFILE = process.env.IMAGE_CHECK_DOCKERFILE ?? path.join(REPO_ROOT, 'Dockerfile');
 const KEEP = process.env.IMAGE_CHECK_KEEP === '1';
@@ -55,6 +62,7 @@ describe('container images, assembled from the Dockerfile without a container en
   let scratch = '';
   const images = new Map<string, AssembledImage>();
   const runtimes = new Map<string, ImageRuntime>();
+  const nodes = new Map<string, NodeChoice>();
   const runtime = (target: string): ImageRuntime => {
     const found = runtimes.get(target);
     assert.ok(found, `no ${target} image`);
@@ -73,9 +81,18 @@ describe('container images, assembled from the Dockerfile without a container en
       });
       for (const [target, image] of [...assembled].sort(([a], [b]) => a.localeCompare(b))) {
         images.set(target, image);
-        const run = new ImageRuntime(image, scratch);
+        const node = nodeForImage(REPO_ROOT, image.config.baseImage);
+        nodes.set(target, node);
+        const run = new ImageRuntime(image, scratch, node.executable);
         run.prepare();
         runtimes.set(target, run);
+      }
+      for (const [target, node] of nodes) {
+        console.log(
+          node.fallback
+            ? `  ${target}: runs with this machine's Node ${node.version}, not the image's: ${node.fallback}`
+            : `  ${target}: runs with Node ${node.version} (${path.relative(REPO_ROOT, node.executable) || node.executable}), the line of ${images.get(target)?.config.baseImage}`,
+        );
       }
       const user = [...runtimes.values()][0];
       console.log(
@@ -99,6 +116,29 @@ describe('container images, assembled from the Dockerfile without a container en
     console.log(`image check took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
 
+  it("the programs run with a node of the image's line (skipped, saying why, when it is not here)", async (t) => {
+    for (const [target, run] of runtimes) {
+      const node = nodes.get(target);
+      if (node?.fallback) {
+        t.skip(`${target}: ${node.fallback}`);
+        continue;
+      }
+      const launch = run.command(['node', '-p', 'process.versions.node'], {});
+      const probe = await runProcess(launch.command, launch.args, {
+        cwd: launch.cwd,
+        env: launch.env,
+        inheritEnv: false,
+        timeoutMs: 30_000,
+      });
+      assert.equal(probe.code, 0, probe.stderr);
+      assert.equal(
+        Number(probe.stdout.trim().split('.')[0]),
+        nodeLineOf(run.image.config.baseImage),
+        `${target}: node ${probe.stdout.trim()} runs the image of ${run.image.config.baseImage}`,
+      );
+    }
+  });
+
   it('the images are the ones this check knows (images.ts lists the commands of each)', () => {
     assert.deepEqual([...images.keys()].sort(), Object.keys(IMAGE_COMMANDS).sort());
   });
@@ -120,8 +160,16 @@ describe('container images, assembled from the Dockerfile without a container en
   it("every image carries its workspaces' runtime files (package.json, JSON, other assets)", () => {
     const problems: string[] = [];
     for (const image of images.values()) {
+      if (PYTHON_IMAGES[image.target]) continue; // no node workspace: see the Python image's own test
       const deployed = deployedWorkspaces(REPO_ROOT, image.workdir);
-      assert.ok(deployed.includes('shared'), `${image.target} image deploys shared`);
+      for (const library of [
+        'shared/core',
+        'shared/temporal',
+        'shared/trail',
+        'shared/service-kit',
+        'shared/sample',
+      ])
+        assert.ok(deployed.includes(library), `${image.target} image deploys ${library}`);
       for (const workspace of deployed) {
         for (const asset of runtimeAssets(REPO_ROOT, workspace)) {
           const problem = assetMismatch(REPO_ROOT, image.workdir, asset);
@@ -169,6 +217,47 @@ describe('container images, assembled from the Dockerfile without a container en
     }
   });
 
+  it('a Python image carries its package as tracked and exactly its pinned packages, and loads nothing else', async () => {
+    for (const [target, program] of Object.entries(PYTHON_IMAGES)) {
+      const image = runtime(target);
+      const problems = pythonAssets(REPO_ROOT, program.folder, program.module)
+        .map((asset) => assetMismatch(REPO_ROOT, image.image.workdir, asset))
+        .filter((problem) => problem !== undefined);
+      assert.deepEqual(problems, [], `${target} image: ${problems.join('\n')}`);
+      // Imports the service's modules (not its start), then lists the installed distributions and every
+      // loaded module file that is neither in the image nor in the standard library.
+      const probe = [
+        // What the interpreter loaded at start (site's .pth hooks of this machine's Python) is not the image's.
+        'import sys; at_start = set(sys.modules)',
+        'import importlib.metadata, json, os, pkgutil, sysconfig',
+        `import ${program.module}`,
+        `for m in pkgutil.iter_modules(${program.module}.__path__): __import__("${program.module}." + m.name)`,
+        'stdlib = sysconfig.get_paths()["stdlib"]',
+        'here = os.getcwd()',
+        'files = sorted({os.path.abspath(m.__file__) for n, m in list(sys.modules.items()) if n not in at_start and getattr(m, "__file__", None)})',
+        'outside = [f for f in files if not f.startswith(here + "/") and (not f.startswith(stdlib + "/") or "-packages/" in f)]',
+        `dists = importlib.metadata.distributions(path=["${program.folder}/site-packages"])`,
+        'print(json.dumps({"outside": outside, "installed": sorted(f"{d.metadata[\'Name\']}=={d.version}" for d in dists)}))',
+      ].join('\n');
+      const launch = image.command(['python3', '-c', probe], {});
+      const run = await runProcess(launch.command, launch.args, {
+        cwd: launch.cwd,
+        env: launch.env,
+        inheritEnv: false,
+        timeoutMs: 60_000,
+      });
+      assert.equal(run.code, 0, `${target} image: importing ${program.module} failed:\n${run.stderr}`);
+      const found = JSON.parse(run.stdout) as { outside: string[]; installed: string[] };
+      assert.deepEqual(found.outside, [], `${target} image: modules loaded from outside the image`);
+      const normalise = (pin: string) => pin.toLowerCase().replace(/[-_.]+(?=[^=]*==)/g, '-');
+      const pinned = readFileSync(path.join(REPO_ROOT, program.folder, 'requirements.txt'), 'utf8')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+      assert.deepEqual(found.installed.map(normalise).sort(), pinned.map(normalise).sort());
+    }
+  });
+
   describe('end to end on the local stack, every program from its image', () => {
     let pipeline: Pipeline;
     let sandboxWorker: ServiceProcess;
@@ -177,6 +266,11 @@ describe('container images, assembled from the Dockerfile without a container en
         const image = [...runtimes.values()].find((r) => hasEntry(r, entry));
         assert.ok(image, `no image carries ${entry}`);
         return image.launch(entry, args, env, preload);
+      },
+      launchPython(program, args, env) {
+        const image = [...runtimes.values()].find((r) => r.hasPython(program));
+        assert.ok(image, `no image carries ${program.folder}/${program.module}`);
+        return image.launchPython(program, args, env);
       },
     };
     const hasEntry = (r: ImageRuntime, entry: string) =>
@@ -200,14 +294,16 @@ describe('container images, assembled from the Dockerfile without a container en
       await pipeline?.deleteSandbox(SANDBOX.name);
     });
 
-    it('the ingress, a baseline worker and the sandbox worker reach /readyz, the workers from the prebuilt bundle', {
+    it('the ingress, the notifier, a baseline worker and the sandbox worker reach /readyz, the workers from the prebuilt bundle', {
       timeout: 180_000,
     }, async () => {
       // Each start waits for /readyz (and fails early if the process exits).
+      // The first worker starts the payments service beside it, from its image: every order is charged through it.
       const [, baseline, sandbox] = await Promise.all([
         pipeline.startIngress(),
         pipeline.startWorker(),
         pipeline.startWorker(SANDBOX.name),
+        pipeline.startNotifier(),
       ]);
       sandboxWorker = sandbox;
       // The image's worker loads the workflow bundle built in the image instead of bundling at start. Its
@@ -220,6 +316,26 @@ describe('container images, assembled from the Dockerfile without a container en
             ),
           { description: `${worker.name} to log that it runs the prebuilt bundle`, timeoutMs: 10_000 },
         );
+      }
+    });
+
+    it('the payments service, baseline and fork, reaches /readyz from its image, polling its own queue', {
+      timeout: 120_000,
+    }, async () => {
+      const [baseline, fork] = await Promise.all([
+        pipeline.startPayments(),
+        pipeline.startPayments(SANDBOX.name),
+      ]);
+      for (const [service, queue] of [
+        [baseline, pipeline.paymentsTaskQueue],
+        [fork, `${pipeline.paymentsTaskQueue}@${SANDBOX.name}`],
+      ] as const) {
+        // /readyz holds once the worker polls; its 'worker started' line names the queue.
+        await pollUntil(() => readFileSync(service.logFile, 'utf8').includes(`"taskQueue": "${queue}"`), {
+          description: `${service.name} to log that it polls ${queue}`,
+          timeoutMs: 10_000,
+        });
+        assert.equal(await pipeline.stopService(service), 0, `${service.name} exits 0 on SIGTERM`);
       }
     });
 

@@ -74,6 +74,16 @@ export function runtimeAssets(repoRoot: string, workspace: string): Asset[] {
     });
 }
 
+/**
+ * The files of a Python service's package (`<folder>/<module>/…`, tests and docs left out): the image
+ * must carry each at the same path.
+ */
+export function pythonAssets(repoRoot: string, folder: string, module: string): Asset[] {
+  return trackedFiles(repoRoot, `${folder}/${module}`)
+    .filter((file) => !NOT_RUNTIME.some((pattern) => pattern.test(file)))
+    .map((source) => ({ source, inImage: source }));
+}
+
 /** Why an asset in the image is not the repository's file, or undefined when it is (JSON: same data). */
 export function assetMismatch(repoRoot: string, imageWorkdir: string, asset: Asset): string | undefined {
   const inImage = path.join(imageWorkdir, asset.inImage);

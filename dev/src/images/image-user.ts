@@ -11,7 +11,7 @@ import {
   statSync,
 } from 'node:fs';
 import path from 'node:path';
-import type { Launch, Launcher } from '../pipeline/launcher';
+import type { Launch, Launcher, PythonProgram } from '../pipeline/launcher';
 import type { AssembledImage } from './assemble';
 
 /**
@@ -90,14 +90,19 @@ export class ImageRuntime implements Launcher {
   readonly user: UserIds;
   private readonly home: string;
   readonly tmp: string;
-  /** This machine's node, or a copy the image's user can run (the image has its own in /usr/local/bin). */
-  private node = process.execPath;
+  /**
+   * The node that stands for the image's own (in /usr/local/bin): one of the image's line when the check
+   * has it (node-line.ts), else this machine's; or a copy of it the image's user can run.
+   */
+  private node: string;
   private readonly nodeCopy: string;
 
   constructor(
     readonly image: AssembledImage,
     scratch: string,
+    node: string = process.execPath,
   ) {
+    this.node = node;
     this.user = imageUser(image.config.user);
     this.home = path.join(scratch, 'home', image.target);
     this.tmp = path.join(scratch, 'tmp', image.target);
@@ -122,7 +127,7 @@ export class ImageRuntime implements Launcher {
       if (!executableByOthers(this.node)) {
         if (!existsSync(this.nodeCopy)) {
           mkdirSync(path.dirname(this.nodeCopy), { recursive: true });
-          copyFileSync(process.execPath, this.nodeCopy);
+          copyFileSync(this.node, this.nodeCopy);
           chmodSync(this.nodeCopy, 0o755);
         }
         this.node = this.nodeCopy;
@@ -145,7 +150,12 @@ export class ImageRuntime implements Launcher {
     }
   }
 
-  /** A command as the image would run it (`node …` means this machine's node). */
+  /** The node binary the image's programs run with. */
+  get nodeExecutable(): string {
+    return this.node;
+  }
+
+  /** A command as the image would run it (`node …` means the node chosen for the image). */
   command(argv: readonly string[], env: NodeJS.ProcessEnv): Launch {
     const [program, ...rest] = argv;
     if (!program) throw new Error('empty command');
@@ -182,5 +192,21 @@ export class ImageRuntime implements Launcher {
       }
     }
     return this.command(['node', ...(preload ? ['--require', `./${preload}`] : []), entry, ...args], env);
+  }
+
+  /**
+   * `python3 -m <module>` inside the image, whose ENV puts the program's folder on PYTHONPATH. `python3`
+   * is this machine's (Debian's, /usr/bin), as `node` is: the image has its own in /usr/local/bin.
+   */
+  launchPython(program: PythonProgram, args: readonly string[], env: NodeJS.ProcessEnv): Launch {
+    if (!this.hasPython(program)) {
+      throw new Error(`${program.folder}/${program.module} is not in the ${this.image.target} image`);
+    }
+    return this.command(['python3', '-m', program.module, ...args], env);
+  }
+
+  /** Whether the image carries a Python program's package. */
+  hasPython(program: PythonProgram): boolean {
+    return existsSync(path.join(this.image.workdir, program.folder, program.module, '__main__.py'));
   }
 }

@@ -56,12 +56,24 @@ export interface Container {
   startupProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: SecurityContext;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+
+export interface Volume {
+  name: string;
+  secret?: { secretName: string; items?: { key: string; path: string }[]; defaultMode?: number };
+  emptyDir?: { sizeLimit?: string };
 }
 
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
-  securityContext?: SecurityContext;
+  securityContext?: SecurityContext & {
+    fsGroup?: number;
+    runAsGroup?: number;
+    seccompProfile?: { type: string };
+  };
+  volumes?: Volume[];
   terminationGracePeriodSeconds?: number;
   enableServiceLinks?: boolean;
   restartPolicy?: string;
@@ -189,6 +201,27 @@ export function workloadOf(
 /** How the images start a workspace's program: OpenTelemetry preloaded, then the entry point. */
 export function nodeCommand(workspace: string, entry: string, ...args: string[]): string[] {
   return ['node', '--require', `./${workspace}/dist/instrument.js`, `${workspace}/dist/${entry}`, ...args];
+}
+
+/**
+ * The Secret entry a file path of the container reads: a key of a Secret volume mounted read-only at the
+ * path's folder (with `items`, only the keys listed). Undefined when the path is no such file.
+ */
+export function secretFile(
+  tmpl: PodTemplate,
+  container: Container,
+  file: string,
+): { secret: string; key: string } | undefined {
+  for (const mount of container.volumeMounts ?? []) {
+    if (path.posix.dirname(file) !== mount.mountPath.replace(/\/+$/, '') || mount.readOnly !== true) continue;
+    const volume = tmpl.spec.volumes?.find((v) => v.name === mount.name);
+    if (!volume?.secret) continue;
+    const name = path.posix.basename(file);
+    const items = volume.secret.items;
+    const key = items ? items.find((i) => i.path === name)?.key : name;
+    if (key !== undefined) return { secret: volume.secret.secretName, key };
+  }
+  return undefined;
 }
 
 export function envOf(c: Container): Map<string, EnvVar> {
@@ -343,6 +376,7 @@ export function sampleValue(name: string): string {
     return `registry.example.com/sandbox-routing/${name.slice(0, -'-image'.length)}:0123456`;
   if (name === 'image') return 'registry.example.com/sandbox-routing/service:0123456';
   if (name === 'sandbox') return 'worker-orders-v2';
+  if (name === 'user') return 'jane';
   if (name === 'rate') return '20';
   if (name === 'duration') return '60s';
   if (name === 'p99') return '2s';
@@ -387,6 +421,13 @@ export interface SandboxSpec {
         env?: { name: string; container?: string; value?: string }[];
       };
     }[];
+    /** Workloads run on a developer's machine (`signadot local connect`) in place of a baseline. */
+    local?: {
+      name: string;
+      from: { kind: string; namespace: string; name: string };
+      mappings: { port: number; toLocal: string }[];
+      env?: { name: string; value?: string }[];
+    }[];
     defaultRouteGroup?: { endpoints?: { name: string; target: string }[] };
   };
 }
@@ -397,11 +438,8 @@ export interface JobRunnerGroupSpec {
     cluster: string;
     namespace?: string;
     image?: string;
-    podTemplate?: {
-      spec: {
-        containers: { name: string; image?: string; env?: { name: string; value?: string }[] }[];
-      };
-    };
+    /** A Kubernetes PodTemplateSpec. */
+    podTemplate?: PodTemplate;
   };
 }
 

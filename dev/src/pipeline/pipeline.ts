@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { instanceLabel, workflowIdOfEvent } from '@sandbox-routing/shared';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { instanceLabel } from '@sandbox-routing/core';
+import { forwardTopicOf } from '@sandbox-routing/kafka';
+import { SAMPLE_TASK_QUEUES, workflowIdOfEvent } from '@sandbox-routing/sample';
 import {
   freePort,
   type PollOptions,
@@ -8,10 +12,11 @@ import {
   runProcess,
   type StackEnv,
 } from '@sandbox-routing/testkit';
+import { type ConsumerDecidedRecord, subscribeTrail, type TrailSubscription } from '@sandbox-routing/trail';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { DEAD_LETTER_TOPIC_CONFIG, EVENTS_TOPIC_CONFIG } from '../stack/services';
-import { checkoutLauncher, type Launcher } from './launcher';
+import { checkoutLauncher, type Launcher, PAYMENTS_PROGRAM } from './launcher';
 import { type ServiceProcess, type StartServiceOptions, startService, stopService } from './service-process';
 
 /** The stack's addresses as `up()` returns them (what `.stack/env` holds), as the harness takes them. */
@@ -26,6 +31,17 @@ export function stackEnvFrom(addresses: Readonly<Record<string, string>>): Stack
     JAEGER_URL: addresses.JAEGER_URL,
     OTEL_TRACES_EXPORTER: addresses.OTEL_TRACES_EXPORTER,
     OTEL_EXPORTER_OTLP_ENDPOINT: addresses.OTEL_EXPORTER_OTLP_ENDPOINT,
+    // The secured paths (Kafka's SASL_SSL listener, the Temporal TLS terminator), for tests over them.
+    STACK_KAFKA_SASL_SSL_BROKERS: addresses.STACK_KAFKA_SASL_SSL_BROKERS,
+    STACK_KAFKA_SASL_USERNAME: addresses.STACK_KAFKA_SASL_USERNAME,
+    STACK_KAFKA_SASL_PASSWORD: addresses.STACK_KAFKA_SASL_PASSWORD,
+    STACK_TLS_CA_FILE: addresses.STACK_TLS_CA_FILE,
+    STACK_TEMPORAL_TLS_ADDRESS: addresses.STACK_TEMPORAL_TLS_ADDRESS,
+    STACK_TEMPORAL_TLS_CERT_FILE: addresses.STACK_TEMPORAL_TLS_CERT_FILE,
+    STACK_TEMPORAL_TLS_KEY_FILE: addresses.STACK_TEMPORAL_TLS_KEY_FILE,
+    STACK_TLS_WRONG_CA_FILE: addresses.STACK_TLS_WRONG_CA_FILE,
+    STACK_TLS_WRONG_CERT_FILE: addresses.STACK_TLS_WRONG_CERT_FILE,
+    STACK_TLS_WRONG_KEY_FILE: addresses.STACK_TLS_WRONG_KEY_FILE,
   };
 }
 
@@ -38,7 +54,10 @@ export interface EventOutcome {
   ingestedBy: string | undefined;
   /** From the workflow result: which worker instance ran the workflow and each activity. */
   ranOn: string | undefined;
+  /** Where the order worker's own activities ran (reserve, price, confirm). */
   activitiesOn: string[];
+  /** Where the payments service (another workload) charged the order; undefined when it did not. */
+  paymentsOn: string | undefined;
   pricing: string | undefined;
   /** Publish (event time) to workflow close, ms. */
   latencyMs: number | undefined;
@@ -56,6 +75,10 @@ export interface PipelineOptions {
   taskQueue?: string;
   ingressBaseline?: string;
   workerBaseline?: string;
+  paymentsBaseline?: string;
+  notifierBaseline?: string;
+  /** The notifier's consumer group (its baseline's; forks use `<group>-<sandbox>`). */
+  notifierGroup?: string;
   namespace?: string;
   logDir: string;
   /** Extra environment for every service (e.g. a faster route refresh in tests). */
@@ -76,6 +99,9 @@ interface PublishSummary {
   events: { id: string; partition: number; offset: string; traceId?: string }[];
 }
 
+/** A workload of the sample application that a sandbox can fork here. */
+export type Workload = 'ingress' | 'worker' | 'payments' | 'notifier';
+
 /**
  * The whole pipeline on the local stack, each service a real process: what the demo shows and what the
  * end-to-end tests check. Sandboxes are registered in the routeserver stand-in, as Signadot would.
@@ -84,12 +110,27 @@ export class Pipeline {
   readonly topic: string;
   readonly consumerGroup: string;
   readonly taskQueue: string;
+  /**
+   * The payments service's shared queue: the sample workflow's constant (a workflow cannot read settings),
+   * so every pipeline's baseline payments service polls it; forks poll `<queue>@<sandbox>`.
+   */
+  readonly paymentsTaskQueue = SAMPLE_TASK_QUEUES.payments;
   readonly ingressBaseline: string;
   readonly workerBaseline: string;
+  readonly paymentsBaseline: string;
+  readonly notifierBaseline: string;
+  readonly notifierGroup: string;
+  /** The application declaration the services read (an isolated pipeline writes its own). */
+  readonly applicationFile: string | undefined;
   readonly namespace: string;
   readonly services: ServiceProcess[] = [];
   private connection: Connection | undefined;
   private client: Client | undefined;
+  /** What the consumer workloads besides the ingress (the notifier) did with each event, from the trail. */
+  private readonly consumerSteps = new Map<string, ConsumerDecidedRecord[]>();
+  private consumerTrail: Promise<TrailSubscription> | undefined;
+  /** Settings over the stack's plaintext addresses for every service: see {@link overAddresses}. */
+  private addressOverrides: NodeJS.ProcessEnv = {};
 
   constructor(private readonly options: PipelineOptions) {
     this.topic = options.topic ?? 'events';
@@ -97,7 +138,38 @@ export class Pipeline {
     this.taskQueue = options.taskQueue ?? 'orders';
     this.ingressBaseline = options.ingressBaseline ?? 'ingress';
     this.workerBaseline = options.workerBaseline ?? 'worker';
+    this.paymentsBaseline = options.paymentsBaseline ?? 'payments';
+    this.notifierBaseline = options.notifierBaseline ?? 'notifier';
+    this.notifierGroup = options.notifierGroup ?? 'notifier';
     this.namespace = options.namespace ?? 'local';
+    this.applicationFile =
+      options.topic === undefined ? undefined : path.join(options.logDir, 'application.yaml');
+  }
+
+  /** The pipeline's workloads as an application declaration (YAML), for ROUTING_APPLICATION_FILE. */
+  private writeApplicationFile(): void {
+    if (!this.applicationFile) return;
+    mkdirSync(path.dirname(this.applicationFile), { recursive: true });
+    writeFileSync(
+      this.applicationFile,
+      [
+        '# This pipeline as an application: what each workload serves (ROUTING_APPLICATION_FILE).',
+        'workloads:',
+        `  - name: worker`,
+        `    baseline: { kind: Deployment, namespace: ${this.namespace}, name: ${this.workerBaseline} }`,
+        `    taskQueues: [${this.taskQueue}]`,
+        `  - name: payments`,
+        `    baseline: { kind: Deployment, namespace: ${this.namespace}, name: ${this.paymentsBaseline} }`,
+        `    taskQueues: [${this.paymentsTaskQueue}]`,
+        `  - name: ingress`,
+        `    baseline: { kind: Deployment, namespace: ${this.namespace}, name: ${this.ingressBaseline} }`,
+        `    consumers: [{ topic: ${this.topic}, group: ${this.consumerGroup} }]`,
+        `  - name: notifier`,
+        `    baseline: { kind: Deployment, namespace: ${this.namespace}, name: ${this.notifierBaseline} }`,
+        `    consumers: [{ topic: ${this.topic}, group: ${this.notifierGroup} }]`,
+        '',
+      ].join('\n'),
+    );
   }
 
   /**
@@ -122,7 +194,11 @@ export class Pipeline {
       taskQueue: `orders-${id}`,
       ingressBaseline: `ingress-${id}`,
       workerBaseline: `worker-${id}`,
+      paymentsBaseline: `payments-${id}`,
+      notifierBaseline: `notifier-${id}`,
+      notifierGroup: `notifier-${id}`,
     });
+    pipeline.writeApplicationFile();
     await pipeline.createTopics(3, topicConfig);
     return pipeline;
   }
@@ -186,6 +262,15 @@ export class Pipeline {
     });
   }
 
+  /**
+   * Points every service started from now on (and the producer) at other addresses with their
+   * settings, e.g. the stack's secured paths (`KAFKA_BROKERS` of the SASL_SSL listener with
+   * `KAFKA_SASL_*`). The harness itself keeps the plaintext addresses for topics and outcomes.
+   */
+  overAddresses(env: NodeJS.ProcessEnv): void {
+    this.addressOverrides = env;
+  }
+
   private serviceEnv(sandbox: string): NodeJS.ProcessEnv {
     const { stack } = this.options;
     return {
@@ -201,8 +286,10 @@ export class Pipeline {
       TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
       SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL,
       SIGNADOT_ROUTESERVER_GRPC_ADDRESS: stack.SIGNADOT_ROUTESERVER_GRPC_ADDRESS,
+      ...this.addressOverrides,
       SIGNADOT_BASELINE_NAMESPACE: this.namespace,
       SIGNADOT_SANDBOX_NAME: sandbox,
+      ...(this.applicationFile ? { ROUTING_APPLICATION_FILE: this.applicationFile } : {}),
       TEMPORAL_TASK_QUEUE: this.taskQueue,
       KAFKA_TOPIC: this.topic,
       KAFKA_DEAD_LETTER_TOPIC: this.deadLetterTopic,
@@ -219,18 +306,64 @@ export class Pipeline {
     });
   }
 
+  /**
+   * One instance of the order worker. The first one also starts the baseline payments service beside
+   * it (once per pipeline): every order is charged through it, so no order completes without it.
+   */
   async startWorker(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    return this.startRouted('worker', sandbox, {
-      SIGNADOT_BASELINE_NAME: this.workerBaseline,
-      // The fork is "the pull request": it runs the new pricing.
-      WORKER_VARIANT: sandbox ? 'v2' : 'standard',
+    this.paymentsService ??= this.startPayments();
+    const [worker] = await Promise.all([
+      this.startRouted('worker', sandbox, {
+        SIGNADOT_BASELINE_NAME: this.workerBaseline,
+        // The fork is "the pull request": it runs the new pricing.
+        WORKER_VARIANT: sandbox ? 'v2' : 'standard',
+        // The test runner's prebuilt bundle (see test-runner.ts), when there is one.
+        ...(process.env.PIPELINE_WORKFLOW_BUNDLE
+          ? { WORKER_WORKFLOW_BUNDLE: process.env.PIPELINE_WORKFLOW_BUNDLE }
+          : {}),
+        ...extraEnv,
+      }),
+      this.paymentsService,
+    ]);
+    return worker;
+  }
+
+  /** The baseline payments service the first worker started. */
+  private paymentsService: Promise<ServiceProcess> | undefined;
+
+  /**
+   * One instance of the payments service (Python, `python -m payments`): the baseline polls the pipeline's
+   * payments queue, a sandbox's fork `<queue>@<sandbox>` and runs the `v2` variant (its pull request).
+   * It needs no routing settings: only its queue and its sandbox name.
+   */
+  async startPayments(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+    return this.launch({
+      name: `payments-${instanceLabel(sandbox)}`,
+      python: PAYMENTS_PROGRAM,
+      env: {
+        ...this.serviceEnv(sandbox),
+        PAYMENTS_TASK_QUEUE: this.paymentsTaskQueue,
+        PAYMENTS_VARIANT: sandbox ? 'v2' : 'standard',
+        ...extraEnv,
+      },
+    });
+  }
+
+  /**
+   * One instance of the notifier, the application's second consumer of the events topic (its own group):
+   * the baseline decides by the notifier's rules and forwards a fork's events to its own topic.
+   */
+  async startNotifier(sandbox = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+    return this.startRouted('notifier', sandbox, {
+      SIGNADOT_BASELINE_NAME: this.notifierBaseline,
+      KAFKA_CONSUMER_GROUP: this.notifierGroup,
       ...extraEnv,
     });
   }
 
-  /** One instance (`sandbox`, or the baseline) of the ingress or worker package, with its preload. */
+  /** One instance (`sandbox`, or the baseline) of a Node service package, with its preload. */
   private startRouted(
-    workload: 'ingress' | 'worker',
+    workload: 'ingress' | 'worker' | 'notifier',
     sandbox: string,
     env: NodeJS.ProcessEnv,
   ): Promise<ServiceProcess> {
@@ -268,17 +401,21 @@ export class Pipeline {
   }
 
   /**
-   * Starts, all at once, the baseline ingress and worker and each sandbox's forked services (a forked
-   * ingress creates its sandbox topic). Resolves to them in that order: the baseline ingress, the
-   * baseline worker, then each sandbox's forks in the order given.
+   * Starts, all at once, the baseline ingress and worker (with the baseline payments service) and each
+   * sandbox's forked services (a forked ingress creates its sandbox topic). Resolves to them in that
+   * order: the baseline ingress, the baseline worker, then each sandbox's forks in the order given.
    */
-  startServices(sandboxes: { name: string; forks: ('ingress' | 'worker')[] }[]): Promise<ServiceProcess[]> {
+  startServices(sandboxes: { name: string; forks: Workload[] }[]): Promise<ServiceProcess[]> {
+    const start = {
+      ingress: this.startIngress,
+      worker: this.startWorker,
+      payments: this.startPayments,
+      notifier: this.startNotifier,
+    };
     return Promise.all([
       this.startIngress(),
       this.startWorker(),
-      ...sandboxes.flatMap(({ name, forks }) =>
-        forks.map((fork) => (fork === 'ingress' ? this.startIngress(name) : this.startWorker(name))),
-      ),
+      ...sandboxes.flatMap(({ name, forks }) => forks.map((fork) => start[fork].call(this, name))),
     ]);
   }
 
@@ -315,14 +452,16 @@ export class Pipeline {
   }
 
   /** Registers a sandbox that forks the given workloads of this pipeline. */
-  registerSandbox(name: string, routingKey: string, forks: ('ingress' | 'worker')[]): Promise<void> {
+  registerSandbox(name: string, routingKey: string, forks: Workload[]): Promise<void> {
+    const baseline = {
+      ingress: this.ingressBaseline,
+      worker: this.workerBaseline,
+      payments: this.paymentsBaseline,
+      notifier: this.notifierBaseline,
+    };
     return this.admin('PUT', `/admin/sandboxes/${name}`, {
       routingKey,
-      forks: forks.map((fork) => ({
-        kind: 'Deployment',
-        namespace: this.namespace,
-        name: fork === 'ingress' ? this.ingressBaseline : this.workerBaseline,
-      })),
+      forks: forks.map((fork) => ({ kind: 'Deployment', namespace: this.namespace, name: baseline[fork] })),
     });
   }
 
@@ -378,20 +517,41 @@ export class Pipeline {
     return JSON.parse(output) as PublishSummary;
   }
 
-  /** The topic the baseline ingress forwards a sandbox's events to (`<topic>.sandbox.<name>`). */
+  /** The topic the baseline ingress forwards a sandbox's events to (`<topic>.<group>.sandbox.<name>`). */
   sandboxTopic(sandbox: string): string {
-    return `${this.topic}.sandbox.${sandbox}`;
+    return forwardTopicOf(this.topic, this.consumerGroup, sandbox);
+  }
+
+  /** The topic the baseline notifier forwards a sandbox's events to (`<topic>.<notifier group>.sandbox.<name>`). */
+  notifierTopic(sandbox: string): string {
+    return forwardTopicOf(this.topic, this.notifierGroup, sandbox);
   }
 
   /** Runs the ingress's teardown command for a sandbox (exit code, JSON report on stdout). */
-  async teardownIngress(sandbox: string, ...args: string[]): Promise<ProcessRun> {
+  teardownIngress(sandbox: string, ...args: string[]): Promise<ProcessRun> {
+    return this.teardownConsumer('ingress', sandbox, ...args);
+  }
+
+  /**
+   * Runs the Kafka teardown command for a consumer workload's fork (the ingress's or the notifier's: the
+   * same command, told the workload's baseline and group), returning its exit code and JSON report.
+   */
+  async teardownConsumer(
+    workload: 'ingress' | 'notifier',
+    sandbox: string,
+    ...args: string[]
+  ): Promise<ProcessRun> {
+    const consumer =
+      workload === 'ingress'
+        ? { baseline: this.ingressBaseline, group: this.consumerGroup }
+        : { baseline: this.notifierBaseline, group: this.notifierGroup };
     const launch = (this.options.launcher ?? checkoutLauncher).launch(
       'ingress/dist/teardown.js',
       ['--sandbox', sandbox, '--json', ...args],
       {
         ...this.serviceEnv(''),
-        SIGNADOT_BASELINE_NAME: this.ingressBaseline,
-        KAFKA_CONSUMER_GROUP: this.consumerGroup,
+        SIGNADOT_BASELINE_NAME: consumer.baseline,
+        KAFKA_CONSUMER_GROUP: consumer.group,
         LOG_LEVEL: 'warn',
       },
     );
@@ -457,7 +617,8 @@ export class Pipeline {
     const memo = (description.memo ?? {}) as Record<string, unknown>;
     const eventTime = typeof memo.eventTime === 'string' ? Date.parse(memo.eventTime) : undefined;
     const workflow = result.workflow as { instance?: string } | undefined;
-    const activities = (result.activities as { instance?: string }[] | undefined) ?? [];
+    const reports = (result.activities as { name?: string; instance?: string }[] | undefined) ?? [];
+    const activities = reports.filter((a) => a.name !== 'chargePayment');
     return {
       eventId,
       workflowId,
@@ -465,6 +626,7 @@ export class Pipeline {
       ingestedBy: typeof memo.ingestedBy === 'string' ? memo.ingestedBy : undefined,
       ranOn: workflow?.instance,
       activitiesOn: activities.map((a) => a.instance ?? '?'),
+      paymentsOn: reports.find((a) => a.name === 'chargePayment')?.instance,
       pricing: typeof result.pricing === 'string' ? result.pricing : undefined,
       latencyMs:
         eventTime !== undefined && description.closeTime
@@ -508,6 +670,42 @@ export class Pipeline {
     return done;
   }
 
+  /**
+   * Starts reading the trail's `consumer.decided` records (from now on; call it before publishing), so
+   * {@link consumerOutcome} can tell who processed an event for the notifier workload.
+   */
+  watchConsumers(): Promise<TrailSubscription> {
+    this.consumerTrail ??= subscribeTrail({
+      brokers: this.options.stack.KAFKA_BROKERS.split(','),
+      clientId: 'pipeline',
+      topic: this.resultsTopic,
+      onRecord: (record) => {
+        if (record.kind !== 'consumer.decided' || !record.eventId) return;
+        this.consumerSteps.set(record.eventId, [...(this.consumerSteps.get(record.eventId) ?? []), record]);
+      },
+    });
+    return this.consumerTrail;
+  }
+
+  /** Every `consumer.decided` record of `eventId` for `workload` seen so far (after {@link watchConsumers}). */
+  consumerRecords(eventId: string, workload = this.notifierBaseline): ConsumerDecidedRecord[] {
+    return (this.consumerSteps.get(eventId) ?? []).filter((r) => r.workload === workload);
+  }
+
+  /** Waits until `workload` (default: the notifier) processed `eventId`; resolves with the instance that did. */
+  async consumerOutcome(
+    eventId: string,
+    workload = this.notifierBaseline,
+    timeoutMs = 60_000,
+  ): Promise<string> {
+    if (!this.consumerTrail) throw new Error('call watchConsumers() before publishing');
+    await this.consumerTrail;
+    return pollUntil(
+      () => this.consumerRecords(eventId, workload).find((r) => r.action === 'processed')?.instance,
+      { description: `${workload} to process ${eventId}`, timeoutMs, intervalMs: 100 },
+    );
+  }
+
   /** Ids of every workflow whose id starts with `evt-<prefix>` (one per event, if nothing ran twice). */
   async workflowIds(prefix: string): Promise<string[]> {
     const ids: string[] = [];
@@ -522,6 +720,7 @@ export class Pipeline {
   /** Stops every service it started (SIGTERM by PID, in reverse order) and closes its clients. */
   async stop(): Promise<void> {
     for (const service of [...this.services].reverse()) await this.stopService(service);
+    await (await this.consumerTrail?.catch(() => undefined))?.stop();
     await this.connection?.close();
   }
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pollUntil } from '@sandbox-routing/testkit';
-import { checkoutLauncher, type Launcher } from './launcher';
+import { checkoutLauncher, type Launcher, type PythonProgram } from './launcher';
 
 /** A service instance the harness started: one process, like one pod. */
 export interface ServiceProcess {
@@ -10,12 +10,16 @@ export interface ServiceProcess {
   httpUrl: string;
   logFile: string;
   child: ChildProcess;
+  /** Resolves once the process has exited and everything it printed is in `logFile`. */
+  logClosed: Promise<void>;
 }
 
 export interface StartServiceOptions {
   name: string;
-  /** Path of the compiled entry point, relative to the repository root. */
-  entry: string;
+  /** Path of the compiled entry point, relative to the repository root (a node program). */
+  entry?: string;
+  /** A Python service instead of a node program (`python -m <module>`); then no `entry` or `preload`. */
+  python?: PythonProgram;
   /** Its command-line arguments (e.g. a subcommand). */
   args?: string[];
   /** Its `--require` entry (OpenTelemetry), relative to the repository root, as its start command has it. */
@@ -29,22 +33,28 @@ export interface StartServiceOptions {
 
 /** Starts a service with its log in `logDir` and waits until its /readyz says ready. */
 export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
+  if ((options.entry === undefined) === (options.python === undefined)) {
+    throw new Error(`${options.name}: give either a node entry or a Python program`);
+  }
   mkdirSync(options.logDir, { recursive: true });
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const launch = (options.launcher ?? checkoutLauncher).launch(
-    options.entry,
-    options.args ?? [],
-    { ...options.env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(options.httpPort) },
-    options.preload,
-  );
+  const launcher = options.launcher ?? checkoutLauncher;
+  const env = { ...options.env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(options.httpPort) };
+  const launch = options.python
+    ? launcher.launchPython(options.python, options.args ?? [], env)
+    : launcher.launch(options.entry as string, options.args ?? [], env, options.preload);
   const child = spawn(launch.command, launch.args, {
     cwd: launch.cwd,
     env: launch.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Both into one file, which is ended only once both are read to their end ('close'): ending it with
+  // whichever stream ends first lost the other's last lines (a crash's stack, "ingress stopping").
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
+  const logClosed = new Promise<void>((resolve) => log.once('close', () => resolve()));
   const httpUrl = `http://127.0.0.1:${options.httpPort}`;
   try {
     await waitUntilReady(options, child, httpUrl, logFile);
@@ -53,7 +63,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     throw error;
   }
-  return { name: options.name, httpUrl, logFile, child };
+  return { name: options.name, httpUrl, logFile, child, logClosed };
 }
 
 async function waitUntilReady(

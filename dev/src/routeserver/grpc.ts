@@ -19,7 +19,7 @@ import {
   type WorkloadRoutingRuleMessage,
   type WorkloadRoutingRuleOpMessage,
   type WorkloadRoutingRulesRequestMessage,
-} from '@sandbox-routing/shared/routes-proto';
+} from '@sandbox-routing/core/routes-proto';
 import {
   filterRoutingRules,
   type RouteserverModel,

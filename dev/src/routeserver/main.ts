@@ -5,7 +5,7 @@
  * Exit codes: 0 after SIGTERM/SIGINT, 2 for invalid options or state file, 1 if it cannot start.
  */
 // The lean entry point: the stand-in stays small (no Temporal, Kafka or metrics libraries loaded).
-import { onShutdown } from '@sandbox-routing/shared/shutdown';
+import { onShutdown } from '@sandbox-routing/service-kit/shutdown';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { InitialState } from './model';
 import { createRouteserverStandIn } from './server';

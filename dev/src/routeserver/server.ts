@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { adminRequestProblem } from './admin-guard';
 import { type GrpcCounters, type RoutesGrpcServer, startRoutesGrpcServer } from './grpc';
 import {
   type Behaviour,
@@ -109,6 +110,18 @@ export async function createRouteserverStandIn(
   app.addHook('onClose', (_app, done) => {
     grpc?.close();
     done();
+  });
+
+  // The admin API is for this machine's scripts and tests only (see admin-guard.ts). Judged by the
+  // matched route, not the raw URL: the router decodes `/%61dmin/reset` to the admin route.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.url?.startsWith('/admin/')) return;
+    const problem = adminRequestProblem(request);
+    if (!problem) return;
+    const [status, message] = problem;
+    return reply
+      .code(status)
+      .send({ statusCode: status, error: status === 403 ? 'Forbidden' : 'Unsupported Media Type', message });
   });
 
   app.get<{ Querystring: Query }>(ROUTING_RULES_PATH, async (request, reply) => {

@@ -2,12 +2,13 @@
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { readSettings } from './settings';
-import { down, isUp, purge, status, stopService, up } from './stack';
-import { ensureJaeger, ensureKafkaJars, ensureTemporalCli } from './tools';
+import { down, isUp, purge, SECRET_ADDRESSES, status, stopService, up } from './stack';
+import { ensureJaeger, ensureKafkaJars, ensureTemporalCli, ensureTemporalTestServerJars } from './tools';
 
 const printAddresses = (addresses: Record<string, string>) => {
   console.log('\nLocal stack is up (written to .stack/env):');
-  for (const [key, value] of Object.entries(addresses)) console.log(`  ${key}=${value}`);
+  for (const [key, value] of Object.entries(addresses))
+    console.log(`  ${key}=${SECRET_ADDRESSES.includes(key) ? '(secret, in .stack/env)' : value}`);
 };
 
 /** Runs a command with the stack's addresses in its environment; returns its exit code. */
@@ -17,6 +18,7 @@ async function runWithStack(command: string[]): Promise<number> {
   const wasUp = isUp();
   let exitCode = 1;
   try {
+    // The secured paths' settings are STACK_-prefixed: none of them is a service setting.
     const addresses = await up();
     const child = spawn(executable, args, { stdio: 'inherit', env: { ...process.env, ...addresses } });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
@@ -38,7 +40,7 @@ async function runWithStack(command: string[]): Promise<number> {
 const program = new Command()
   .name('stack')
   .description(
-    'Local stack for development and tests: Kafka (KRaft), the Temporal dev server, the routeserver stand-in, Jaeger (traces).',
+    'Local stack for development and tests: Kafka (KRaft; plaintext and SASL_SSL listeners), the Temporal dev server and a TLS terminator in front of it (mTLS), the routeserver stand-in, Jaeger (traces).',
   )
   .addHelpText(
     'after',
@@ -49,8 +51,9 @@ Examples:
   npm run stack -- exec -- node --test dev/dist   run a command against the stack, stopping it after if it started it
   npm run stack -- down      stop exactly the processes it started
 
-Ports: STACK_KAFKA_PORT (9092), STACK_KAFKA_CONTROLLER_PORT (9093), STACK_TEMPORAL_PORT (7233),
-STACK_TEMPORAL_UI_PORT (8233), STACK_TEMPORAL_HTTP_PORT (7243), STACK_TEMPORAL_METRICS_PORT (7244),
+Ports: STACK_KAFKA_PORT (9092), STACK_KAFKA_CONTROLLER_PORT (9093), STACK_KAFKA_SASL_SSL_PORT (Kafka's + 2),
+STACK_TEMPORAL_PORT (7233), STACK_TEMPORAL_TLS_PORT (Temporal's + 2), STACK_TEMPORAL_UI_PORT (8233),
+STACK_TEMPORAL_HTTP_PORT (7243), STACK_TEMPORAL_METRICS_PORT (7244),
 STACK_ROUTESERVER_PORT (7778), STACK_JAEGER_OTLP_GRPC_PORT (4317), STACK_JAEGER_OTLP_HTTP_PORT (4318),
 STACK_JAEGER_UI_PORT (16686). STACK_ROUTESERVER_STATE_FILE loads initial sandboxes into the stand-in.
 STACK_TRACING=off leaves Jaeger out (no build, no process; services then export no traces).`,
@@ -64,15 +67,15 @@ program
   .command('down')
   .description('stop the processes the stack started')
   .action(() => down());
+const SERVERS = ['kafka', 'temporal', 'temporal-tls', 'routeserver', 'jaeger'] as const;
 program
   .command('stop')
-  .description('stop one server (kafka, temporal, routeserver or jaeger); `up` starts it again')
-  .argument('<server>', 'kafka | temporal | routeserver | jaeger')
+  .description('stop one server (kafka, temporal, temporal-tls, routeserver or jaeger); `up` starts it again')
+  .argument('<server>', SERVERS.join(' | '))
   .action(async (server: string) => {
-    if (server !== 'kafka' && server !== 'temporal' && server !== 'routeserver' && server !== 'jaeger') {
-      throw new Error(`unknown server "${server}": kafka, temporal, routeserver or jaeger`);
-    }
-    await stopService(server);
+    const known = SERVERS.find((name) => name === server);
+    if (!known) throw new Error(`unknown server "${server}": ${SERVERS.join(', ')}`);
+    await stopService(known);
   });
 program
   .command('status')
@@ -88,11 +91,11 @@ program
     }
     process.exitCode = rows.every((r) => r.ready) ? 0 : 3;
   });
-const INSTALLABLE = ['kafka', 'temporal', 'jaeger'] as const;
+const INSTALLABLE = ['kafka', 'temporal', 'temporal-test-server', 'jaeger'] as const;
 program
   .command('install')
   .description(
-    'fetch the Kafka jars and build the Temporal CLI and Jaeger (unless STACK_TRACING=off) if missing; ' +
+    'fetch the Kafka and Temporal test server jars and build the Temporal CLI and Jaeger (unless STACK_TRACING=off) if missing; ' +
       'name some of them to install only those (setup runs one process each, side by side)',
   )
   .argument('[tools...]', `any of ${INSTALLABLE.join(', ')} (default: all)`)
@@ -103,6 +106,8 @@ program
     const wanted = (tool: (typeof INSTALLABLE)[number]) => tools.length === 0 || tools.includes(tool);
     if (wanted('kafka')) console.log(`[stack] Kafka jars: ${ensureKafkaJars()}`);
     if (wanted('temporal')) console.log(`[stack] Temporal CLI: ${ensureTemporalCli()}`);
+    if (wanted('temporal-test-server'))
+      console.log(`[stack] Temporal test server jars: ${ensureTemporalTestServerJars()}`);
     if (wanted('jaeger'))
       console.log(
         `[stack] Jaeger: ${readSettings().tracing ? ensureJaeger() : 'skipped (STACK_TRACING=off)'}`,

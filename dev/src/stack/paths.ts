@@ -12,11 +12,18 @@ export const paths = {
   stateFile: path.join(STACK_DIR, 'state.json'),
   logs: path.join(STACK_DIR, 'logs'),
   data: path.join(STACK_DIR, 'data'),
+  /** The local CA and certificates of the secured paths (generated with openssl by `up`). */
+  tls: path.join(STACK_DIR, 'tls'),
   kafkaPom: path.join(REPO_ROOT, 'dev', 'kafka', 'pom.xml'),
   kafkaLog4j: path.join(REPO_ROOT, 'dev', 'kafka', 'log4j2.properties'),
   kafkaLibs: path.join(TOOLS_DIR, 'kafka', 'libs'),
+  /** Temporal's Java test server (time skipping), for `@temporalio/testing` tests. */
+  temporalTestServerPom: path.join(REPO_ROOT, 'dev', 'temporal-test-server', 'pom.xml'),
+  temporalTestServerLibs: path.join(TOOLS_DIR, 'temporal-test-server', 'libs'),
   toolsBin: path.join(TOOLS_DIR, 'bin'),
   routeserverMain: path.join(REPO_ROOT, 'dev', 'dist', 'routeserver', 'main.js'),
+  /** The TLS terminator in front of the Temporal dev server. */
+  tlsTerminatorMain: path.join(REPO_ROOT, 'dev', 'dist', 'stack', 'tls-terminator.js'),
   routeserverState: path.join(REPO_ROOT, 'dev', 'routeserver-state.example.yaml'),
   /** The Go tool module Jaeger is built from. */
   jaegerModule: path.join(REPO_ROOT, 'dev', 'jaeger'),

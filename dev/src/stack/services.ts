@@ -1,13 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
+import { pollUntil } from '@sandbox-routing/testkit';
 import { Connection } from '@temporalio/client';
-import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import {
+  ConfigResourceTypes,
+  Kafka,
+  KafkaJSSASLAuthenticationError,
+  logLevel,
+  type SASLOptions,
+} from 'kafkajs';
 import { stringify as toYaml } from 'yaml';
 import { paths, REPO_ROOT } from './paths';
 import type { SpawnSpec } from './processes';
 import type { StackSettings } from './settings';
+import { tlsMaterial } from './tls';
 import { ensureJaeger, ensureKafkaJars, ensureTemporalCli, kafkaClasspath } from './tools';
 
 /** Kafka's default limit of a record batch (the broker's `message.max.bytes`), set explicitly on `events`. */
@@ -34,7 +43,7 @@ export const DEAD_LETTER_TOPIC_CONFIG = [
 
 /**
  * Topics of the pipeline, created explicitly (auto-creation is off on the local broker). Sandbox
- * topics (`events.sandbox.<name>`) are not here: the baseline ingress creates them on demand.
+ * topics (`events.ingress.sandbox.<name>`) are not here: the baseline ingress creates them on demand.
  */
 export const STACK_TOPICS: readonly StackTopic[] = [
   { topic: 'events', numPartitions: 3, configEntries: EVENTS_TOPIC_CONFIG },
@@ -47,7 +56,7 @@ export const SEARCH_ATTRIBUTES = { SignadotRoutingKey: 'Keyword', SignadotSandbo
 
 /** One server of the local stack. */
 export interface StackService {
-  name: 'kafka' | 'temporal' | 'routeserver' | 'jaeger';
+  name: 'kafka' | 'temporal' | 'temporal-tls' | 'routeserver' | 'jaeger';
   /** Fetch or build what is missing, prepare data directories. Idempotent. */
   prepare(): void;
   spawnSpec(): SpawnSpec;
@@ -67,11 +76,40 @@ function kafkaClusterId(): string {
   }
 }
 
+/** The SASL user of the stack's SASL_SSL listener: SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN, one password. */
+export const KAFKA_SASL_USERNAME = 'sandbox-routing';
+const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+const SASL_PROBES = ['scram-sha-256', 'scram-sha-512', 'plain'] as const;
+
+/** Where the generated SASL password lives: with Kafka's data, as the SCRAM credentials stored there. */
+const saslPasswordFile = () => path.join(paths.data, 'kafka-sasl-password');
+
+function readSaslPassword(): string | undefined {
+  return existsSync(saslPasswordFile()) ? readFileSync(saslPasswordFile(), 'utf8').trim() : undefined;
+}
+
+function ensureSaslPassword(): string {
+  const existing = readSaslPassword();
+  if (existing) return existing;
+  mkdirSync(paths.data, { recursive: true });
+  // base64url: no character that Kafka's `[name=…,password=…]` syntax or JAAS quoting would read.
+  const password = randomBytes(24).toString('base64url');
+  writeFileSync(saslPasswordFile(), `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+/** A tool's output with the password blotted out, for error messages. */
+function redacted(text: string, secret: string): string {
+  return text.replaceAll(secret, '<password>');
+}
+
 export function kafkaService(settings: StackSettings): StackService {
   const dataDir = path.join(paths.data, 'kafka');
   const propertiesFile = path.join(paths.data, 'kafka-server.properties');
   const broker = `127.0.0.1:${settings.kafkaPort}`;
+  const saslSslBroker = `127.0.0.1:${settings.kafkaSaslSslPort}`;
   const controller = `127.0.0.1:${settings.kafkaControllerPort}`;
+  const tlsFiles = tlsMaterial();
   const kafka = new Kafka({
     clientId: 'stack',
     brokers: [broker],
@@ -85,21 +123,119 @@ export function kafkaService(settings: StackSettings): StackService {
     mainClass,
     ...args,
   ];
+
+  /** Connects to the SASL_SSL listener with one mechanism: undefined when it authenticates, else why not. */
+  async function saslProbe(
+    mechanism: (typeof SASL_PROBES)[number],
+    password: string,
+  ): Promise<Error | undefined> {
+    const admin = new Kafka({
+      clientId: 'stack-sasl-probe',
+      brokers: [saslSslBroker],
+      ssl: { ca: readFileSync(tlsFiles.caFile, 'utf8') },
+      sasl: { mechanism, username: KAFKA_SASL_USERNAME, password } as SASLOptions,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      authenticationTimeout: 3000,
+      retry: { retries: 0 },
+    }).admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      return undefined;
+    } catch (error) {
+      return error as Error;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Checks each mechanism of the SASL_SSL listener with the stack's password. SCRAM users missing
+   * (storage formatted before the listener existed) or holding another password are set with
+   * kafka-configs, saying so; nothing else of the stored data changes.
+   */
+  async function ensureSaslUsers(): Promise<void> {
+    const password = ensureSaslPassword();
+    const [scram256, scram512, plain] = await Promise.all(SASL_PROBES.map((m) => saslProbe(m, password)));
+    const other = [scram256, scram512, plain].find(
+      (error) => error !== undefined && !(error instanceof KafkaJSSASLAuthenticationError),
+    );
+    if (other) {
+      throw new Error(
+        `Kafka's SASL_SSL listener ${saslSslBroker} does not answer as expected (${other.message}); a broker started by an older version of the stack has none: \`npm run stack -- stop kafka\`, then \`up\``,
+      );
+    }
+    if (plain) {
+      throw new Error(
+        `Kafka's PLAIN user ${KAFKA_SASL_USERNAME} has another password than ${saslPasswordFile()} (${plain.message}): \`npm run stack -- stop kafka\`, then \`up\``,
+      );
+    }
+    const missing = SCRAM_MECHANISMS.filter((_, i) => [scram256, scram512][i] !== undefined);
+    if (missing.length === 0) return;
+    console.log(
+      `[stack] Kafka has no ${missing.join(' or ')} credentials for ${KAFKA_SASL_USERNAME} with the stack's password (storage formatted before the SASL_SSL listener existed, or a new password): setting them with kafka-configs`,
+    );
+    // One mechanism per command: Kafka refuses to alter a user's credentials twice in one request.
+    for (const mechanism of missing) {
+      const result = spawnSync(
+        'java',
+        java('kafka.admin.ConfigCommand', [
+          '--bootstrap-server',
+          broker,
+          '--alter',
+          '--entity-type',
+          'users',
+          '--entity-name',
+          KAFKA_SASL_USERNAME,
+          '--add-config',
+          `${mechanism}=[password=${password}]`,
+        ]),
+        { encoding: 'utf8' },
+      );
+      if (result.status !== 0)
+        throw new Error(`kafka-configs failed:\n${redacted(`${result.stdout}${result.stderr}`, password)}`);
+    }
+    // The credentials reach the broker through the metadata log, a moment after the command returns.
+    await pollUntil(
+      async () =>
+        (await saslProbe('scram-sha-256', password)) === undefined &&
+        (await saslProbe('scram-sha-512', password)) === undefined,
+      { description: 'SCRAM credentials to take effect', timeoutMs: 15_000, intervalMs: 250 },
+    );
+  }
+
   return {
     name: 'kafka',
     prepare() {
       ensureKafkaJars();
       mkdirSync(dataDir, { recursive: true });
+      const password = ensureSaslPassword();
+      const saslSsl = 'listener.name.sasl_ssl';
       // Single combined broker+controller in KRaft mode, loopback only, sized for a 2-core machine.
+      // Besides the plaintext listener everything uses, a SASL_SSL one as managed Kafka services
+      // offer it (Confluent Cloud: PLAIN; MSK, Aiven: SCRAM), with PEM key material from openssl.
       const properties = {
         'process.roles': 'broker,controller',
         'node.id': '1',
         'controller.quorum.bootstrap.servers': controller,
         'controller.listener.names': 'CONTROLLER',
-        listeners: `PLAINTEXT://${broker},CONTROLLER://${controller}`,
-        'advertised.listeners': `PLAINTEXT://${broker},CONTROLLER://${controller}`,
+        listeners: `PLAINTEXT://${broker},CONTROLLER://${controller},SASL_SSL://${saslSslBroker}`,
+        'advertised.listeners': `PLAINTEXT://${broker},CONTROLLER://${controller},SASL_SSL://${saslSslBroker}`,
         'inter.broker.listener.name': 'PLAINTEXT',
-        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL',
+        [`${saslSsl}.sasl.enabled.mechanisms`]: [...SCRAM_MECHANISMS, 'PLAIN'].join(','),
+        [`${saslSsl}.scram-sha-256.sasl.jaas.config`]:
+          'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        [`${saslSsl}.scram-sha-512.sasl.jaas.config`]:
+          'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        [`${saslSsl}.plain.sasl.jaas.config`]: `org.apache.kafka.common.security.plain.PlainLoginModule required user_${KAFKA_SASL_USERNAME}="${password}";`,
+        [`${saslSsl}.ssl.keystore.type`]: 'PEM',
+        [`${saslSsl}.ssl.keystore.location`]: tlsFiles.serverKeystoreFile,
+        [`${saslSsl}.ssl.truststore.type`]: 'PEM',
+        [`${saslSsl}.ssl.truststore.location`]: tlsFiles.caFile,
+        // A client certificate is optional (Aiven-style mTLS can be tested), but one from another CA fails.
+        [`${saslSsl}.ssl.client.auth`]: 'requested',
         'log.dirs': dataDir,
         'num.partitions': '1',
         'auto.create.topics.enable': 'false',
@@ -115,14 +251,24 @@ export function kafkaService(settings: StackSettings): StackService {
         'num.io.threads': '2',
         'log.segment.bytes': String(16 * 1024 * 1024),
       };
+      // It holds the PLAIN password: readable by the owner only.
       writeFileSync(
         propertiesFile,
         `${Object.entries(properties)
           .map(([k, v]) => `${k}=${v}`)
           .join('\n')}\n`,
+        { mode: 0o600 },
       );
+      chmodSync(propertiesFile, 0o600);
       if (!existsSync(path.join(dataDir, 'meta.properties'))) {
-        console.log('[stack] formatting Kafka storage (KRaft, standalone controller)');
+        console.log(
+          `[stack] formatting Kafka storage (KRaft, standalone controller; SCRAM users for ${KAFKA_SASL_USERNAME})`,
+        );
+        // KIP-900: in KRaft the first SCRAM credentials are stored when the storage is formatted.
+        const scram = SCRAM_MECHANISMS.flatMap((m) => [
+          '--add-scram',
+          `${m}=[name=${KAFKA_SASL_USERNAME},password=${password}]`,
+        ]);
         const result = spawnSync(
           'java',
           java('kafka.tools.StorageTool', [
@@ -132,11 +278,14 @@ export function kafkaService(settings: StackSettings): StackService {
             kafkaClusterId(),
             '-c',
             propertiesFile,
+            ...scram,
           ]),
           { encoding: 'utf8' },
         );
         if (result.status !== 0)
-          throw new Error(`Kafka StorageTool format failed:\n${result.stdout}${result.stderr}`);
+          throw new Error(
+            `Kafka StorageTool format failed:\n${redacted(`${result.stdout}${result.stderr}`, password)}`,
+          );
       }
     },
     spawnSpec() {
@@ -194,8 +343,15 @@ export function kafkaService(settings: StackSettings): StackService {
       } finally {
         await admin.disconnect();
       }
+      await ensureSaslUsers();
     },
-    addresses: () => ({ KAFKA_BROKERS: broker }),
+    addresses: () => ({
+      KAFKA_BROKERS: broker,
+      STACK_KAFKA_SASL_SSL_BROKERS: saslSslBroker,
+      STACK_KAFKA_SASL_USERNAME: KAFKA_SASL_USERNAME,
+      STACK_KAFKA_SASL_PASSWORD: readSaslPassword() ?? '',
+      STACK_TLS_CA_FILE: tlsFiles.caFile,
+    }),
   };
 }
 
@@ -265,6 +421,75 @@ export function temporalService(settings: StackSettings): StackService {
     addresses: () => ({
       TEMPORAL_ADDRESS: address,
       TEMPORAL_UI_URL: `http://127.0.0.1:${settings.temporalUiPort}`,
+    }),
+  };
+}
+
+/**
+ * The TLS terminator in front of the Temporal dev server (which has no TLS flags): it requires a
+ * client certificate from the stack's CA, as Temporal Cloud's mTLS does, and pipes to the dev server.
+ */
+export function temporalTlsService(settings: StackSettings): StackService {
+  const address = `127.0.0.1:${settings.temporalTlsPort}`;
+  const files = tlsMaterial();
+  return {
+    name: 'temporal-tls',
+    prepare() {
+      if (!existsSync(paths.tlsTerminatorMain)) {
+        throw new Error(`${paths.tlsTerminatorMain} is missing: run \`npx tsc -b dev\` first`);
+      }
+    },
+    spawnSpec() {
+      return {
+        command: process.execPath,
+        args: [
+          paths.tlsTerminatorMain,
+          '--listen',
+          address,
+          '--target',
+          `127.0.0.1:${settings.temporalPort}`,
+          '--ca',
+          files.caFile,
+          '--cert',
+          files.serverCertFile,
+          '--key',
+          files.serverKeyFile,
+        ],
+        cwd: REPO_ROOT,
+        logFile: path.join(paths.logs, 'temporal-tls.log'),
+        marker: paths.tlsTerminatorMain,
+      };
+    },
+    // A handshake with the stack's client certificate that agrees on h2 (the dev server behind it has
+    // its own check). In TLS 1.3 the server has accepted the certificate once it sends a session
+    // ticket; ending before that would make it log a refused client.
+    isReady: () =>
+      new Promise<boolean>((resolve, reject) => {
+        const socket = tls.connect({
+          host: '127.0.0.1',
+          port: settings.temporalTlsPort,
+          ca: readFileSync(files.caFile),
+          cert: readFileSync(files.clientCertFile),
+          key: readFileSync(files.clientKeyFile),
+          ALPNProtocols: ['h2'],
+          timeout: 1000,
+        });
+        socket.once('session', () => {
+          resolve(socket.alpnProtocol === 'h2');
+          socket.end();
+        });
+        socket.once('close', () => resolve(false));
+        socket.once('timeout', () => socket.destroy(new Error('TLS handshake timed out')));
+        socket.once('error', reject);
+      }),
+    addresses: () => ({
+      STACK_TEMPORAL_TLS_ADDRESS: address,
+      STACK_TLS_CA_FILE: files.caFile,
+      STACK_TEMPORAL_TLS_CERT_FILE: files.clientCertFile,
+      STACK_TEMPORAL_TLS_KEY_FILE: files.clientKeyFile,
+      STACK_TLS_WRONG_CA_FILE: files.wrongCaFile,
+      STACK_TLS_WRONG_CERT_FILE: files.wrongClientCertFile,
+      STACK_TLS_WRONG_KEY_FILE: files.wrongClientKeyFile,
     }),
   };
 }

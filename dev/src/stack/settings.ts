@@ -2,11 +2,15 @@
 export interface StackSettings {
   kafkaPort: number;
   kafkaControllerPort: number;
+  /** Kafka's SASL_SSL listener (SCRAM-SHA-256/512 and PLAIN over TLS), as managed Kafka services offer. */
+  kafkaSaslSslPort: number;
   kafkaHeap: string;
   temporalPort: number;
   temporalUiPort: number;
   temporalHttpPort: number;
   temporalMetricsPort: number;
+  /** The TLS terminator in front of the dev server, requiring a client certificate (mTLS). */
+  temporalTlsPort: number;
   routeserverPort: number;
   /** gRPC port of the stand-in (`routes.Routes`), 7777 like Signadot's routeserver. */
   routeserverGrpcPort: number;
@@ -43,14 +47,20 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const kafkaPort = port(env, 'STACK_KAFKA_PORT', 9092);
+  const temporalPort = port(env, 'STACK_TEMPORAL_PORT', 7233);
   return {
-    kafkaPort: port(env, 'STACK_KAFKA_PORT', 9092),
+    kafkaPort,
     kafkaControllerPort: port(env, 'STACK_KAFKA_CONTROLLER_PORT', 9093),
+    // Two above the plain port by default (9094, 7235), so stacks that move their ports by a prefix
+    // (26092, 26233) get free secured ports without setting these too.
+    kafkaSaslSslPort: port(env, 'STACK_KAFKA_SASL_SSL_PORT', kafkaPort + 2),
     kafkaHeap: env.STACK_KAFKA_HEAP ?? '512m',
-    temporalPort: port(env, 'STACK_TEMPORAL_PORT', 7233),
+    temporalPort,
     temporalUiPort: port(env, 'STACK_TEMPORAL_UI_PORT', 8233),
     temporalHttpPort: port(env, 'STACK_TEMPORAL_HTTP_PORT', 7243),
     temporalMetricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 7244),
+    temporalTlsPort: port(env, 'STACK_TEMPORAL_TLS_PORT', temporalPort + 2),
     routeserverPort: port(env, 'STACK_ROUTESERVER_PORT', 7778),
     routeserverGrpcPort: port(env, 'STACK_ROUTESERVER_GRPC_PORT', 7777),
     consolePort: port(env, 'STACK_CONSOLE_PORT', 8090),

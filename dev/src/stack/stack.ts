@@ -8,8 +8,10 @@ import {
   routeserverService,
   type StackService,
   temporalService,
+  temporalTlsService,
 } from './services';
 import { readSettings, type StackSettings } from './settings';
+import { ensureTlsMaterial } from './tls';
 
 interface StackState {
   services: Partial<Record<StackService['name'], ManagedProcess>>;
@@ -20,6 +22,7 @@ interface StackState {
 const READY_TIMEOUT_MS: Record<StackService['name'], number> = {
   kafka: 90_000,
   temporal: 90_000,
+  'temporal-tls': 20_000,
   routeserver: 20_000,
   jaeger: 60_000,
 };
@@ -53,13 +56,29 @@ function writeState(state: StackState): void {
 export function currentSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
   const state = readState();
   const running = Object.values(state.services).some((proc) => proc !== undefined && isOurs(proc));
-  return running && state.settings ? state.settings : readSettings(env);
+  if (!running || !state.settings) return readSettings(env);
+  // A stack started before a setting existed did not record it: derive it from what it did record.
+  const recorded = state.settings;
+  const derived = readSettings({
+    ...env,
+    STACK_KAFKA_PORT: String(recorded.kafkaPort),
+    STACK_TEMPORAL_PORT: String(recorded.temporalPort),
+  });
+  return { ...derived, ...recorded };
 }
 
 export function stackServices(settings: StackSettings = currentSettings()): StackService[] {
-  const services = [kafkaService(settings), temporalService(settings), routeserverService(settings)];
+  const services = [
+    kafkaService(settings),
+    temporalService(settings),
+    temporalTlsService(settings),
+    routeserverService(settings),
+  ];
   return settings.tracing ? [...services, jaegerService(settings)] : services;
 }
+
+/** Secrets among the addresses: in .stack/env, never printed. */
+export const SECRET_ADDRESSES: readonly string[] = ['STACK_KAFKA_SASL_PASSWORD'];
 
 /** Addresses of the stack as `KEY=VALUE` pairs, as written to .stack/env. */
 export function stackAddresses(services = stackServices()): Record<string, string> {
@@ -90,6 +109,18 @@ export async function up(): Promise<Record<string, string>> {
   const services = stackServices(settings);
   const state = readState();
   state.settings = settings;
+  // Certificates first: Kafka's listener and the terminator read them when they start, and a server
+  // still holding a replaced set would refuse every client, so it restarts.
+  if (ensureTlsMaterial().generated) {
+    for (const name of ['kafka', 'temporal-tls'] as const) {
+      const proc = state.services[name];
+      if (!proc || !isOurs(proc)) continue;
+      log(`${name} holds the previous certificates: restarting it`);
+      await stopProcess(proc);
+      delete state.services[name];
+      writeState(state);
+    }
+  }
   const startedNow: StackService[] = [];
   try {
     const toStart = services.filter((service) => {

@@ -77,7 +77,7 @@ function digestOf(...files: string[]): string {
  * Returns Jaeger, the local trace viewer: `$JAEGER_BIN`, else the project-local build, building it
  * once with `go build` from the tool module `dev/jaeger` (its go.mod and go.sum pin every module;
  * rebuilt when they change). A cold build downloads ~400 MB of modules and compiles for several
- * minutes on a 2-core machine (README, "Tracing").
+ * minutes on a 2-core machine (docs/tracing.md).
  */
 export function ensureJaeger(): string {
   const chosen = programFromEnv('JAEGER_BIN');
@@ -105,8 +105,43 @@ export function ensureJaeger(): string {
   return local;
 }
 
-function pomDigest(): string {
-  return createHash('sha256').update(readFileSync(paths.kafkaPom)).digest('hex');
+function pomDigest(pom: string): string {
+  return createHash('sha256').update(readFileSync(pom)).digest('hex');
+}
+
+/**
+ * Resolves the runtime dependencies of `pom` from Maven Central into `libs` with
+ * `mvn dependency:copy-dependencies`, unless a stamp says `libs` matches the pom already. `check` vets
+ * the jar names before the stamp is written. Returns the jar count, or undefined when up to date.
+ */
+function ensureMavenJars(
+  what: string,
+  pom: string,
+  libs: string,
+  check: (jars: string[]) => void,
+): number | undefined {
+  const stamp = path.join(libs, '.pom.sha256');
+  const digest = pomDigest(pom);
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return undefined;
+  if (!onPath('mvn'))
+    throw new ToolInstallError(`Maven (mvn) is needed once to fetch the ${what} from Maven Central.`);
+  log(`fetching the ${what} from Maven Central with mvn dependency:copy-dependencies (first run only)`);
+  rmSync(libs, { recursive: true, force: true });
+  mkdirSync(libs, { recursive: true });
+  run('mvn', [
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    pom,
+    'dependency:copy-dependencies',
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${libs}`,
+  ]);
+  const jars = readdirSync(libs).filter((f) => f.endsWith('.jar'));
+  check(jars);
+  writeFileSync(stamp, digest);
+  return jars.length;
 }
 
 /**
@@ -114,34 +149,43 @@ function pomDigest(): string {
  * with `mvn dependency:copy-dependencies`. Re-fetches when dev/kafka/pom.xml changes.
  */
 export function ensureKafkaJars(): string {
-  const stamp = path.join(paths.kafkaLibs, '.pom.sha256');
-  const digest = pomDigest();
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return paths.kafkaLibs;
-  if (!onPath('mvn'))
-    throw new ToolInstallError('Maven (mvn) is needed once to fetch the Kafka jars from Maven Central.');
-  log('fetching the Kafka jars from Maven Central with mvn dependency:copy-dependencies (first run only)');
-  rmSync(paths.kafkaLibs, { recursive: true, force: true });
-  mkdirSync(paths.kafkaLibs, { recursive: true });
-  run('mvn', [
-    '-B',
-    '-q',
-    '-Dstyle.color=never',
-    '-f',
-    paths.kafkaPom,
-    'dependency:copy-dependencies',
-    '-DincludeScope=runtime',
-    `-DoutputDirectory=${paths.kafkaLibs}`,
-  ]);
-  const jars = readdirSync(paths.kafkaLibs).filter((f) => f.endsWith('.jar'));
-  const bindings = jars.filter((f) => /^log4j-slf4j|^slf4j-(reload4j|simple|log4j12|nop)/.test(f));
-  if (!jars.some((f) => f.startsWith('kafka_2.13-')))
-    throw new ToolInstallError('kafka_2.13 jar missing after fetch');
-  if (bindings.length !== 1)
-    throw new ToolInstallError(`expected exactly one SLF4J binding, found: ${bindings.join(', ')}`);
-  writeFileSync(stamp, digest);
-  log(`Kafka jars ready (${jars.length} jars)`);
+  const fetched = ensureMavenJars('Kafka jars', paths.kafkaPom, paths.kafkaLibs, (jars) => {
+    const bindings = jars.filter((f) => /^log4j-slf4j|^slf4j-(reload4j|simple|log4j12|nop)/.test(f));
+    if (!jars.some((f) => f.startsWith('kafka_2.13-')))
+      throw new ToolInstallError('kafka_2.13 jar missing after fetch');
+    if (bindings.length !== 1)
+      throw new ToolInstallError(`expected exactly one SLF4J binding, found: ${bindings.join(', ')}`);
+  });
+  if (fetched !== undefined) log(`Kafka jars ready (${fetched} jars)`);
   return paths.kafkaLibs;
 }
+
+/**
+ * Ensures Temporal's Java test server (the time-skipping server `@temporalio/testing` runs) is in
+ * `.tools/temporal-test-server/libs`, from Maven Central: `@temporalio/testing` would download its native
+ * build from GitHub releases. Re-fetches when dev/temporal-test-server/pom.xml changes.
+ */
+export function ensureTemporalTestServerJars(): string {
+  const fetched = ensureMavenJars(
+    'Temporal test server jars',
+    paths.temporalTestServerPom,
+    paths.temporalTestServerLibs,
+    (jars) => {
+      if (!jars.some((f) => f.startsWith('temporal-test-server-')))
+        throw new ToolInstallError('temporal-test-server jar missing after fetch');
+    },
+  );
+  if (fetched !== undefined) log(`Temporal test server jars ready (${fetched} jars)`);
+  return paths.temporalTestServerLibs;
+}
+
+/** Java classpath of the fetched Temporal test server jars; its main class is `TEMPORAL_TEST_SERVER_MAIN`. */
+export function temporalTestServerClasspath(): string {
+  return `${paths.temporalTestServerLibs}/*`;
+}
+
+/** Main class of the Java test server: `<port> [--enable-time-skipping]`. */
+export const TEMPORAL_TEST_SERVER_MAIN = 'io.temporal.testserver.TestServer';
 
 /** Java classpath of the fetched Kafka jars. */
 export function kafkaClasspath(): string {

@@ -9,7 +9,7 @@
  * The key is read from the workflow's `sd-routing-key` header and copied onto every activity it
  * schedules, so that the activity side can skip too.
  */
-import { routingKeyFromTemporalHeaders } from '@sandbox-routing/shared/workflow';
+import { routingKeyFromTemporalHeaders } from '@sandbox-routing/temporal/workflow';
 import type {
   ActivityInput,
   Next,

@@ -56,6 +56,11 @@ describe('web console in a headless browser', () => {
   let consoleService: ServiceProcess;
   let markup: { url: string; server: Server };
   let markupConsole: ServiceProcess;
+  /** A console that asks for its token, as one bound to a non-loopback address does. */
+  let guardedConsole: ServiceProcess;
+  /** An event sent and completed before any console started: its row must show on load. */
+  let earlierEventId: string;
+  const TOKEN = randomUUID();
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   const timings: {
     path: string;
@@ -74,9 +79,13 @@ describe('web console in a headless browser', () => {
     await pipeline.registerSandbox(SANDBOX, KEY, ['ingress', 'worker']);
     await Promise.all([pipeline.startWorker(''), pipeline.startWorker(SANDBOX)]);
     await Promise.all([pipeline.startIngress(''), pipeline.startIngress(SANDBOX)]);
+    const earlier = await pipeline.publish({ routingKey: KEY, idPrefix: `before-${id}` });
+    earlierEventId = earlier.events[0]?.id ?? '';
+    await pipeline.outcome(earlierEventId);
     consoleService = await pipeline.startConsole();
     markup = await markupRouteserver(pipeline.workerBaseline);
     markupConsole = await pipeline.startConsole(undefined, { SIGNADOT_ROUTESERVER_URL: markup.url });
+    guardedConsole = await pipeline.startConsole(undefined, { CONSOLE_TOKEN: TOKEN });
     browser = await launchChromium();
   });
 
@@ -130,6 +139,15 @@ describe('web console in a headless browser', () => {
     });
     return row;
   }
+
+  it('shows on load the events sent before it started (recent history of the results topic)', async () => {
+    const page = await openConsole(consoleService.httpUrl);
+    const row = page.locator(`#trail tr[data-event-id="${earlierEventId}"][data-status="completed"]`);
+    await row.waitFor({ timeout: 20_000 });
+    assert.equal(await row.getAttribute('data-ended-on'), SANDBOX);
+    assert.equal(await row.evaluate((tr) => tr.classList.contains('misplaced')), false);
+    await page.close();
+  });
 
   it('lists the baseline and the sandbox from the routeserver', async () => {
     const page = await openConsole(consoleService.httpUrl);
@@ -222,6 +240,34 @@ describe('web console in a headless browser', () => {
     const file = process.env.CONSOLE_SCREENSHOT ?? path.join(STACK_DIR, 'reports', 'console.png');
     mkdirSync(path.dirname(file), { recursive: true });
     await page.screenshot({ path: file, fullPage: true });
+    await page.close();
+  });
+
+  it('with a token, sends the browser to the login page; the token logs it in, and the page sends events', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${guardedConsole.httpUrl}/?sd-routing-key=${KEY}`);
+    await page.locator('#token').waitFor({ timeout: 20_000 });
+    assert.match(page.url(), /\/login\?next=/);
+    await page.fill('#token', 'not-the-token');
+    await page.click('#login');
+    await page.locator('#login-error').waitFor();
+    await page.fill('#token', TOKEN);
+    await page.click('#login');
+    await page.locator('#connection', { hasText: 'live' }).waitFor({ timeout: 20_000 });
+    assert.equal(await page.inputValue('#owner'), `key:${KEY}`, 'the login kept the page address');
+    const cookies = await browser.context.cookies(guardedConsole.httpUrl);
+    const session = cookies.find((c) => c.name === 'sandbox_routing_console');
+    assert.ok(session?.httpOnly && session.sameSite === 'Strict', JSON.stringify(cookies));
+    await page.fill('#payload', '{"n": {{seq}}}');
+    await page.click('#send');
+    await page.locator('#send-result', { hasText: /sent 1 event/ }).waitFor({ timeout: 20_000 });
+    const api = await fetch(`${guardedConsole.httpUrl}/api/trail`);
+    assert.equal(api.status, 401, 'a script without the token is refused');
+    const script = await fetch(`${guardedConsole.httpUrl}/api/trail`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(script.status, 200);
+    await browser.context.clearCookies();
     await page.close();
   });
 

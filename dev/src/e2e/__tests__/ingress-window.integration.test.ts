@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { workflowIdOfEvent } from '@sandbox-routing/shared';
+import { workflowIdOfEvent } from '@sandbox-routing/sample';
 import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Pipeline } from '../../pipeline/pipeline';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { freePort, pollUntil, stackEnv, startProcess } from '@sandbox-routing/testkit';
 import { AssignerProtocol, type Consumer, type PartitionAssigner } from 'kafkajs';
 import { Pipeline } from '../../pipeline/pipeline';
@@ -15,6 +15,13 @@ const stack = stackEnv();
 const id = randomUUID().slice(0, 6);
 /** What the issue asks: readiness says so within 5 s of an outage. */
 const OUTAGE_NOTICED_MS = 5000;
+/** How long the broker outage lasts at least. */
+const OUTAGE_MS = 20_000;
+/**
+ * Warnings an ingress may write for the whole broker outage: one per condition (kafka unreachable; each
+ * kafkajs condition once; the consumer's crashes, each restarted), never one per retry of every client.
+ */
+const MAX_OUTAGE_WARNINGS = 12;
 
 interface Readiness {
   ready: boolean;
@@ -46,6 +53,18 @@ async function notReadyBecause(
   );
 }
 
+/** The last lines of a service's log, for an assertion's message. */
+function logTail(service: ServiceProcess, lines = 15): string {
+  return readFileSync(service.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Lines of a service's log that are not JSON (something printed past the logger: a warning, a crash). */
+function plainLines(service: ServiceProcess): string[] {
+  return readFileSync(service.logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('{'));
+}
+
 async function readyAgain(service: ServiceProcess, timeoutMs = 60_000) {
   await pollUntil(async () => (await readiness(service)).ready, {
     description: `${service.name} to be ready again`,
@@ -54,22 +73,27 @@ async function readyAgain(service: ServiceProcess, timeoutMs = 60_000) {
 }
 
 describe('outages and health', () => {
-  let pipeline: Pipeline;
-  let worker: ServiceProcess;
-
-  before(async () => {
-    pipeline = await Pipeline.isolated(stack, path.join(STACK_DIR, 'logs', `e2e-outages-${id}`), {
+  /** Each test's own pipeline (topics, group, queue, log directory): nothing carries over between tests. */
+  const pipelines: Pipeline[] = [];
+  async function isolatedPipeline(test: string): Promise<Pipeline> {
+    const pipeline = await Pipeline.isolated(stack, path.join(STACK_DIR, 'logs', `e2e-outages-${id}`, test), {
       LOG_LEVEL: 'info',
     });
-    worker = await pipeline.startWorker();
+    pipelines.push(pipeline);
+    return pipeline;
+  }
+
+  // Whatever the test before did (a server stopped, a failed assertion half-way), each test starts on a
+  // whole stack and leaves nothing running.
+  beforeEach(async () => {
+    await up();
+  });
+  afterEach(async () => {
+    await up();
+    for (const pipeline of pipelines.splice(0)) await pipeline.stop();
   });
 
-  after(async () => {
-    await up(); // whatever happened, leave the stack whole for the next test file
-    await pipeline?.stop();
-  });
-
-  it('answers /healthz from the start, and /readyz only once it consumes', async () => {
+  it('answers /healthz from the start, /readyz only once it consumes, and stops cleanly while still connecting', async () => {
     const port = await freePort();
     const deadBrokers = `127.0.0.1:${await freePort()}`;
     const ingress = startProcess(
@@ -85,7 +109,7 @@ describe('outages and health', () => {
           TEMPORAL_ADDRESS: stack.TEMPORAL_ADDRESS,
           SIGNADOT_ROUTESERVER_URL: stack.SIGNADOT_ROUTESERVER_URL,
           HTTP_PORT: String(port),
-          LOG_LEVEL: 'warn',
+          LOG_LEVEL: 'info',
         },
         timeoutMs: 120_000,
       },
@@ -102,12 +126,20 @@ describe('outages and health', () => {
       assert.equal(state.checks['consumer-member'], false);
       assert.equal(state.checks['kafka-reachable'], false);
     } finally {
-      ingress.kill('SIGKILL');
-      await ingress.done;
+      // SIGTERM while kafkajs still tries to connect: a clean stop, not a failure to start.
+      ingress.kill('SIGTERM');
     }
+    const run = await ingress.done;
+    const logDir = path.join(STACK_DIR, 'logs', `e2e-outages-${id}`);
+    mkdirSync(logDir, { recursive: true });
+    writeFileSync(path.join(logDir, 'ingress-no-brokers.log'), run.stdout + run.stderr);
+    assert.equal(run.code, 0, `a clean exit\n${run.stdout.slice(-2000)}\n${run.stderr}`);
+    assert.match(run.stdout, /"msg":"ingress stopped"/);
   });
 
   it('is not ready within 5 s of a Temporal outage, stops within seconds mid-back-off, and loses nothing', async () => {
+    const pipeline = await isolatedPipeline('temporal-outage');
+    const worker = await pipeline.startWorker();
     const ingress = await pipeline.startIngress();
     const before = await pipeline.publish({ count: 3, idPrefix: `pre-${id}` });
     await pipeline.awaitOutcomes(before.events.map((e) => e.id));
@@ -143,8 +175,11 @@ describe('outages and health', () => {
     const stopping = Date.now();
     const code = await pipeline.stopService(ingress);
     const stopMs = Date.now() - stopping;
-    assert.equal(code, 0, 'a clean exit');
+    await ingress.logClosed;
+    assert.equal(code, 0, `a clean exit; the log ends with:\n${logTail(ingress)}`);
     assert.ok(stopMs < 10_000, `stopped in ${stopMs} ms`);
+    assert.match(logTail(ingress), /"msg":"ingress stopping"[\s\S]*"msg":"ingress stopped"/);
+    assert.deepEqual(plainLines(ingress), [], 'everything it printed is a JSON log line');
     assert.deepEqual(await pipeline.committedOffsets(), offsets, 'nothing committed by the shutdown either');
 
     await up();
@@ -158,9 +193,9 @@ describe('outages and health', () => {
   });
 
   it('is not ready within 5 s of a broker outage, ready again after; a publish started meanwhile rides it out', async () => {
-    const ingress =
-      pipeline.services.find((s) => s.name === 'ingress-baseline') ?? (await pipeline.startIngress());
-    await readyAgain(ingress);
+    const pipeline = await isolatedPipeline('broker-outage');
+    await pipeline.startWorker();
+    const ingress = await pipeline.startIngress();
 
     await stopService('kafka');
     const outage = Date.now();
@@ -203,6 +238,11 @@ describe('outages and health', () => {
         description: 'the producer to retry while the broker is away',
         timeoutMs: 60_000,
       });
+      // The outage lasts at least OUTAGE_MS in all: long enough for every client to retry many times.
+      await pollUntil(() => Date.now() - outage >= OUTAGE_MS, {
+        description: `the outage to last ${OUTAGE_MS} ms`,
+        timeoutMs: OUTAGE_MS,
+      });
       await up();
       assert.equal(await exited, 0, stderr);
     } finally {
@@ -217,9 +257,27 @@ describe('outages and health', () => {
       120_000,
     );
     for (const [eventId, outcome] of outcomes) assert.equal(outcome.status, 'COMPLETED', eventId);
+
+    // An expected, transient outage is a few warnings (one per condition), not a stream of errors.
+    const lines = readFileSync(ingress.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; component?: string });
+    const errors = lines.filter((line) => line.level >= 50);
+    const warnings = lines.filter((line) => line.level === 40);
+    assert.deepEqual(
+      errors.map((line) => `${line.component ?? 'ingress'}: ${line.msg}`),
+      [],
+      'no error line for a broker outage',
+    );
+    assert.ok(
+      warnings.length <= MAX_OUTAGE_WARNINGS,
+      `${warnings.length} warnings:\n${warnings.map((line) => `${line.component ?? 'ingress'}: ${line.msg}`).join('\n')}`,
+    );
   });
 
   it('exits non-zero when its consumer crashes and kafkajs will not restart it', async () => {
+    const pipeline = await isolatedPipeline('consumer-crash');
     // Another application holds the consumer group with another assignment protocol: the broker
     // refuses the ingress's join (INCONSISTENT_GROUP_PROTOCOL), and kafkajs gives up.
     const group = `foreign-${id}`;
@@ -246,9 +304,15 @@ describe('outages and health', () => {
       await foreign.subscribe({ topic: pipeline.topic });
       await foreign.run({ eachMessage: async () => {} });
       await assert.rejects(pipeline.startIngress('', { KAFKA_CONSUMER_GROUP: group }), /exited with 1/);
-      const log = readFileSync(
-        path.join(STACK_DIR, 'logs', `e2e-outages-${id}`, 'ingress-baseline.log'),
-        'utf8',
+      const log = await pollUntil(
+        () => {
+          const text = readFileSync(
+            path.join(STACK_DIR, 'logs', `e2e-outages-${id}`, 'consumer-crash', 'ingress-baseline.log'),
+            'utf8',
+          );
+          return /"msg":"ingress stopped"/.test(text) ? text : undefined;
+        },
+        { description: 'the ingress log to be complete', timeoutMs: 5000 },
       );
       assert.match(log, /will not restart/);
     } finally {

@@ -76,7 +76,7 @@ describe('sandbox topics: forks that start late, and teardown', () => {
     );
 
     const refused = await pipeline.teardownIngress(sandbox.name);
-    assert.equal(refused.code, 2, `refused while the sandbox exists: ${refused.stderr}`);
+    assert.equal(refused.code, 3, `refused while the sandbox exists: ${refused.stderr}`);
     assert.match(refused.stderr, /still has routing rules/);
 
     await pipeline.deleteSandbox(sandbox.name);

@@ -11,9 +11,11 @@ import { stopService, up } from '../../stack/stack';
 
 /**
  * The soak of the fault suite (`npm run test:faults`): a steady stream of events for every kind of key
- * while, one after the other, the baseline worker, the baseline ingress and the fork's ingress are
- * killed (SIGKILL) and restarted, the broker and Temporal restart, the routeserver answers 500s, and
- * the sandbox is deleted (its pods go, both teardown commands run) and created again. Every event must
+ * while, one after the other, the baseline worker, the baseline ingress, the fork's ingress and a fork of
+ * the Python payments service are killed (SIGKILL) and restarted, the broker and Temporal restart, the routeserver answers 500s, and
+ * the sandbox is deleted (its pods go, both teardown commands run) and created again. The forked
+ * sandbox is named `baseline` (a legal Signadot name), so every step also tells it from the baseline.
+ * Every event must
  * complete exactly once, on its owner: the owner when it was published, or the baseline if its
  * sandbox did not exist at some moment between its publication and its completion.
  *
@@ -30,7 +32,9 @@ const RATE = 2;
 /** Upper bound of the run; the streams are stopped after the last fault, long before. */
 const MAX_STREAM_SECONDS = 900;
 
-const FORKED = { name: `soak-${id}`, key: `ksoak${id}` };
+/** Named `baseline`, as a sandbox may be: spelled `sandbox:baseline` in labels, results and process names. */
+const FORKED = { name: 'baseline', label: 'sandbox:baseline', key: `ksoak${id}` };
+/** Forks the order worker and the payments service, not the ingress. */
 const WORKER_ONLY = { name: `soakw-${id}`, key: `ksoakw${id}` };
 
 interface Stream {
@@ -93,10 +97,11 @@ describe('soak under faults', () => {
   before(async () => {
     pipeline = await Pipeline.isolated(stack, path.join(STACK_DIR, 'logs', `faults-soak-${id}`), env);
     await pipeline.registerSandbox(FORKED.name, FORKED.key, ['ingress', 'worker']);
-    await pipeline.registerSandbox(WORKER_ONLY.name, WORKER_ONLY.key, ['worker']);
+    // The second sandbox forks the order worker and the Python payments service (a workload of its own).
+    await pipeline.registerSandbox(WORKER_ONLY.name, WORKER_ONLY.key, ['worker', 'payments']);
     await pipeline.startServices([
       { name: FORKED.name, forks: ['ingress', 'worker'] },
-      { name: WORKER_ONLY.name, forks: ['worker'] },
+      { name: WORKER_ONLY.name, forks: ['worker', 'payments'] },
     ]);
   });
 
@@ -169,7 +174,11 @@ describe('soak under faults', () => {
       killAndRestart('ingress-baseline', () => pipeline.startIngress()),
     );
     await fault("SIGKILL the fork's ingress", () =>
-      killAndRestart(`ingress-${FORKED.name}`, () => pipeline.startIngress(FORKED.name)),
+      killAndRestart(`ingress-${FORKED.label}`, () => pipeline.startIngress(FORKED.name)),
+    );
+    // Mid-charge, maybe: Temporal retries the activity on the restarted fork (the charge is idempotent).
+    await fault('SIGKILL the payments fork', () =>
+      killAndRestart(`payments-${WORKER_ONLY.name}`, () => pipeline.startPayments(WORKER_ONLY.name)),
     );
     await fault('broker restart', async () => {
       await stopService('kafka');
@@ -189,7 +198,7 @@ describe('soak under faults', () => {
       await pipeline.deleteSandbox(FORKED.name);
       gone = { from: Date.now(), to: Number.POSITIVE_INFINITY };
       // Signadot removes the fork's pods, then the teardown commands run.
-      for (const name of [`ingress-${FORKED.name}`, `worker-${FORKED.name}`])
+      for (const name of [`ingress-${FORKED.label}`, `worker-${FORKED.label}`])
         await pipeline.stopService(service(name));
       // The fence waits until the baseline has worked through what is ahead of it in every partition.
       const kafkaTeardown = await pipeline.teardownIngress(FORKED.name, '--fence-timeout', '300');
@@ -203,6 +212,10 @@ describe('soak under faults', () => {
           FORKED.name,
           '--action',
           'restart-on-baseline',
+          // The soak checks that every event completes; a workflow whose activities already ran on the
+          // fork runs them again (the sample's activities have no outside effect), so accept the repeat.
+          '--if-activities-ran',
+          'restart',
           '--json',
         ],
         {
@@ -217,10 +230,13 @@ describe('soak under faults', () => {
         0,
         `worker teardown ended with ${temporalTeardown.code ?? temporalTeardown.signal}:\n${temporalTeardown.stdout}\n${temporalTeardown.stderr}`,
       );
-      const restarted = (
-        JSON.parse(temporalTeardown.stdout) as { outcomes: { status: string }[] }
-      ).outcomes.filter((o) => o.status === 'restarted').length;
-      teardownSummary = `worker teardown restarted ${restarted} workflows in ${Date.now() - teardownStarted} ms`;
+      const outcomes = (
+        JSON.parse(temporalTeardown.stdout) as {
+          outcomes: { status: string; workflow: { alreadyRan: unknown[] } }[];
+        }
+      ).outcomes.filter((o) => o.status === 'restarted');
+      const repeated = outcomes.filter((o) => o.workflow.alreadyRan.length > 0).length;
+      teardownSummary = `worker teardown restarted ${outcomes.length} workflows (${repeated} of them had run activities, run again) in ${Date.now() - teardownStarted} ms`;
       await progress();
       await pipeline.registerSandbox(FORKED.name, FORKED.key, ['ingress', 'worker']);
       gone.to = Date.now();
@@ -252,6 +268,7 @@ describe('soak under faults', () => {
         ingestedBy: outcome.ingestedBy,
         ranOn: outcome.ranOn,
         activities: [...new Set(outcome.activitiesOn)],
+        payments: outcome.paymentsOn,
       };
       const published = outcome.publishedAt ?? 0;
       const completed = outcome.completedAt ?? Number.POSITIVE_INFINITY;
@@ -263,18 +280,22 @@ describe('soak under faults', () => {
             ? [{ ingestedBy: 'baseline', ranOn: WORKER_ONLY.name }]
             : sandboxMayBeGone
               ? [
-                  { ingestedBy: FORKED.name, ranOn: FORKED.name },
-                  { ingestedBy: FORKED.name, ranOn: 'baseline' },
+                  { ingestedBy: FORKED.label, ranOn: FORKED.label },
+                  { ingestedBy: FORKED.label, ranOn: 'baseline' },
                   { ingestedBy: 'baseline', ranOn: 'baseline' },
-                  { ingestedBy: 'baseline', ranOn: FORKED.name },
+                  { ingestedBy: 'baseline', ranOn: FORKED.label },
                 ]
-              : [{ ingestedBy: FORKED.name, ranOn: FORKED.name }];
-      const onOwner = owners.some(
-        (o) =>
-          o.ingestedBy === placed.ingestedBy &&
-          o.ranOn === placed.ranOn &&
-          placed.activities.every((a) => a === o.ranOn),
-      );
+              : [{ ingestedBy: FORKED.label, ranOn: FORKED.label }];
+      // Payments: the worker-only sandbox forks it too; the other keys charge on the baseline.
+      const paymentsOwner = event.kind === 'worker-only' ? WORKER_ONLY.name : 'baseline';
+      const onOwner =
+        placed.payments === paymentsOwner &&
+        owners.some(
+          (o) =>
+            o.ingestedBy === placed.ingestedBy &&
+            o.ranOn === placed.ranOn &&
+            placed.activities.every((a) => a === o.ranOn),
+        );
       if (!onOwner) misplaced.push(`${event.id}: ${JSON.stringify(placed)}`);
     }
 

@@ -36,13 +36,19 @@ const pkg = (name: string, version: string, dependencies: Record<string, string>
   JSON.stringify({ name, version, dependencies });
 
 describe('Dockerfile parsing', () => {
-  it("reads the repository's Dockerfile: three images on node:20-bookworm-slim, run as node from /app", () => {
+  it("reads the repository's Dockerfile: the Node images on node:26-bookworm-slim, run as node from /app, and payments", () => {
     const { stages } = parseDockerfile(readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'));
     const targets = imageTargets(stages);
-    assert.deepEqual(targets.map((s) => s.name).sort(), ['ingress', 'producer', 'worker']);
-    for (const stage of targets) {
+    assert.deepEqual(targets.map((s) => s.name).sort(), [
+      'ingress',
+      'notifier',
+      'payments',
+      'producer',
+      'worker',
+    ]);
+    for (const stage of targets.filter((s) => s.name !== 'payments')) {
       const config = imageConfig(stages, stage);
-      assert.equal(config.baseImage, 'node:20-bookworm-slim');
+      assert.equal(config.baseImage, 'node:26-bookworm-slim');
       assert.equal(config.user, 'node');
       assert.equal(config.workdir, '/app');
       assert.equal(config.env.NODE_ENV, 'production');
@@ -227,27 +233,34 @@ describe('what an image must hold', () => {
   });
 
   it("expects a workspace's tracked non-TypeScript files in the image, src/ ones under dist/", () => {
-    const assets = runtimeAssets(REPO_ROOT, 'shared');
+    const assets = runtimeAssets(REPO_ROOT, 'shared/sample');
     assert.deepEqual(
-      assets.find((a) => a.source === 'shared/src/events/event.schema.json'),
-      { source: 'shared/src/events/event.schema.json', inImage: 'shared/dist/events/event.schema.json' },
+      assets.find((a) => a.source === 'shared/sample/src/event.schema.json'),
+      { source: 'shared/sample/src/event.schema.json', inImage: 'shared/sample/dist/event.schema.json' },
     );
-    assert.ok(assets.some((a) => a.source === 'shared/package.json' && a.inImage === 'shared/package.json'));
+    assert.ok(
+      assets.some(
+        (a) => a.source === 'shared/sample/package.json' && a.inImage === 'shared/sample/package.json',
+      ),
+    );
     assert.ok(!assets.some((a) => /\.ts$|tsconfig|__tests__/.test(a.source)), 'no sources, config or tests');
     const image = tree('assets', {
-      'shared/dist/events/event.schema.json': JSON.stringify(
-        JSON.parse(readFileSync(path.join(REPO_ROOT, 'shared/src/events/event.schema.json'), 'utf8')),
+      'shared/sample/dist/event.schema.json': JSON.stringify(
+        JSON.parse(readFileSync(path.join(REPO_ROOT, 'shared/sample/src/event.schema.json'), 'utf8')),
       ),
-      'shared/package.json': '{"changed": true}',
+      'shared/sample/package.json': '{"changed": true}',
     });
     const problem = (source: string) =>
       assetMismatch(REPO_ROOT, image, assets.find((a) => a.source === source) as never);
-    assert.equal(problem('shared/src/events/event.schema.json'), undefined, 'JSON compares as data');
-    assert.equal(problem('shared/package.json'), 'shared/package.json differs from shared/package.json');
-    rmSync(path.join(image, 'shared/package.json'));
+    assert.equal(problem('shared/sample/src/event.schema.json'), undefined, 'JSON compares as data');
     assert.equal(
-      problem('shared/package.json'),
-      'shared/package.json is missing (expected at shared/package.json)',
+      problem('shared/sample/package.json'),
+      'shared/sample/package.json differs from shared/sample/package.json',
+    );
+    rmSync(path.join(image, 'shared/sample/package.json'));
+    assert.equal(
+      problem('shared/sample/package.json'),
+      'shared/sample/package.json is missing (expected at shared/sample/package.json)',
     );
   });
 });

@@ -14,6 +14,7 @@ import {
   type RouteGroupSpec,
   type SandboxSpec,
   sampleValue,
+  secretFile,
   signadotFiles,
   workloadOf,
 } from '../manifests';
@@ -27,7 +28,7 @@ const CONSOLE_PORT = (() => {
 })();
 
 describe('console manifests', () => {
-  for (const overlay of ['k8s/overlays/dev', 'k8s/overlays/managed-temporal']) {
+  for (const overlay of ['k8s/overlays/dev', 'k8s/overlays/managed-temporal', 'k8s/overlays/managed']) {
     it(`${overlay}: runs \`producer console\` from the producer image, on all interfaces, probed on its port`, () => {
       const k = kustomization(overlay);
       const { main } = workloadOf(k, 'Deployment', 'console');
@@ -53,6 +54,18 @@ describe('console manifests', () => {
         assert.ok(findObject(k, 'Deployment', value(name) ?? ''), `${name} names a Deployment`);
       }
       if (overlay.includes('managed')) assert.equal(value('TEMPORAL_TLS'), 'true');
+      // Bound to 0.0.0.0 it asks for a token: read from a Secret (issue 21's CONSOLE_TOKEN_FILE), and it
+      // answers Signadot's preview host names.
+      const { tmpl } = workloadOf(k, 'Deployment', 'console');
+      assert.ok(!env.has('CONSOLE_TOKEN'), 'the token is not in the manifest');
+      assert.deepEqual(secretFile(tmpl, main, value('CONSOLE_TOKEN_FILE') ?? ''), {
+        secret: 'console-token',
+        key: 'token',
+      });
+      assert.ok(
+        (value('CONSOLE_ALLOWED_HOSTS') ?? '').split(',').includes('*.preview.signadot.com'),
+        'CONSOLE_ALLOWED_HOSTS lists the preview host names',
+      );
       assert.equal(main.securityContext?.readOnlyRootFilesystem, true);
       const service = findObject(k, 'Service', 'console');
       assert.ok(service);

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isHostPort } from '@sandbox-routing/shared';
+import { isValidRoutingKey, sandboxTaskQueue } from '@sandbox-routing/core';
+import { sampleApplication } from '@sandbox-routing/sample';
+import { describeConfig, isHostPort } from '@sandbox-routing/service-kit';
+import { loadWorkerConfig, workerApplication, workerSchema } from '@sandbox-routing/worker';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -31,6 +35,7 @@ import {
   SETUP_HINT,
   type SignadotKind,
   sampleValue,
+  secretFile,
   signadotFiles,
   stageCommand,
   stageUser,
@@ -55,13 +60,17 @@ const ROUTESERVER_URL = 'http://routeserver.signadot.svc:7778';
 const ROUTESERVER_GRPC_ADDRESS = 'routeserver.signadot.svc:7777';
 
 interface ServiceExpectation {
-  name: 'ingress' | 'worker';
+  name: 'ingress' | 'worker' | 'notifier' | 'payments';
   /** Source of the service's config schema (its HTTP port default is read from it). */
   configSource: string;
   /** Env vars with fixed values beyond the common ones. */
   env: Record<string, string>;
   /** Its container command (a `--require` entry starts OpenTelemetry first). */
   command: string[];
+  /** Asks the routeserver (SIGNADOT_BASELINE_* identity); payments does not: its callers pick its queue. */
+  routed: boolean;
+  kafka: boolean;
+  temporal: boolean;
 }
 
 const SERVICES: ServiceExpectation[] = [
@@ -73,29 +82,114 @@ const SERVICES: ServiceExpectation[] = [
       KAFKA_DEAD_LETTER_TOPIC: 'events.dead-letter',
       KAFKA_CONSUMER_GROUP: 'ingress',
       WORKER_BASELINE_NAME: 'worker',
+      TEMPORAL_TASK_QUEUE: 'orders',
     },
     command: nodeCommand('ingress', 'main.js'),
+    routed: true,
+    kafka: true,
+    temporal: true,
   },
   {
     name: 'worker',
     configSource: 'worker/src/config.ts',
-    env: {},
+    env: { TEMPORAL_TASK_QUEUE: 'orders', KAFKA_RESULTS_TOPIC: 'events.results' },
     command: nodeCommand('worker', 'main.js'),
+    routed: true,
+    kafka: true,
+    temporal: true,
+  },
+  {
+    name: 'notifier',
+    configSource: 'notifier/src/config.ts',
+    env: {
+      KAFKA_TOPIC: 'events',
+      KAFKA_DEAD_LETTER_TOPIC: 'events.dead-letter',
+      KAFKA_CONSUMER_GROUP: 'notifier',
+      KAFKA_RESULTS_TOPIC: 'events.results',
+    },
+    command: nodeCommand('notifier', 'main.js'),
+    routed: true,
+    kafka: true,
+    temporal: false,
+  },
+  {
+    name: 'payments',
+    configSource: 'payments/payments/config.py',
+    env: { PAYMENTS_TASK_QUEUE: 'payments' },
+    command: ['python3', '-m', 'payments'],
+    routed: false,
+    kafka: false,
+    temporal: true,
   },
 ];
 
-/** Overlays that deploy the sandbox-aware services, and whether Temporal runs in-cluster. */
+/** Overlays that deploy the sandbox-aware services, and whether Kafka and Temporal run in-cluster. */
 const SERVICE_OVERLAYS = [
-  { dir: 'k8s/overlays/dev', inClusterTemporal: true },
-  { dir: 'k8s/overlays/managed-temporal', inClusterTemporal: false },
+  { dir: 'k8s/overlays/dev', inClusterTemporal: true, inClusterKafka: true },
+  { dir: 'k8s/overlays/managed-temporal', inClusterTemporal: false, inClusterKafka: true },
+  { dir: 'k8s/overlays/managed', inClusterTemporal: false, inClusterKafka: false },
 ];
 
 /**
+ * Credentials of the managed services come from Secrets: files of a Secret volume mounted read-only, the
+ * settings' *_FILE variables pointing at them (issue 21's setting names), never a value in the manifest.
+ */
+function assertManagedCredentials(
+  overlay: (typeof SERVICE_OVERLAYS)[number],
+  svc: ServiceExpectation,
+  tmpl: PodTemplate,
+  main: Container,
+): void {
+  const env = envOf(main);
+  const value = (name: string) => env.get(name)?.value;
+  const fromSecret = (name: string) => {
+    const file = value(name);
+    assert.ok(file, `${overlay.dir}: ${name} is set`);
+    const entry = secretFile(tmpl, main, file);
+    assert.ok(entry, `${overlay.dir}: ${name}=${file} is a file of a Secret mounted read-only`);
+    return entry;
+  };
+  for (const secret of ['TEMPORAL_API_KEY', 'KAFKA_SASL_PASSWORD']) {
+    assert.ok(!env.has(secret), `${overlay.dir}: ${secret} is read from its *_FILE, not the environment`);
+  }
+  if (!overlay.inClusterTemporal && svc.temporal) {
+    assert.equal(value('TEMPORAL_TLS'), 'true');
+    if (env.has('TEMPORAL_API_KEY_FILE')) {
+      assert.deepEqual(fromSecret('TEMPORAL_API_KEY_FILE'), { secret: 'temporal-cloud', key: 'api-key' });
+      assert.ok(!env.has('TEMPORAL_TLS_CERT_FILE'), 'an API key or a client certificate, not both');
+    } else {
+      assert.deepEqual(fromSecret('TEMPORAL_TLS_CERT_FILE'), { secret: 'temporal-cloud', key: 'tls.crt' });
+      assert.deepEqual(fromSecret('TEMPORAL_TLS_KEY_FILE'), { secret: 'temporal-cloud', key: 'tls.key' });
+    }
+  }
+  if (!overlay.inClusterKafka && svc.kafka) {
+    assert.equal(value('KAFKA_TLS'), 'true');
+    assert.ok(
+      ['plain', 'scram-sha-256', 'scram-sha-512'].includes(value('KAFKA_SASL_MECHANISM') ?? ''),
+      `${overlay.dir}: KAFKA_SASL_MECHANISM`,
+    );
+    assert.deepEqual(env.get('KAFKA_SASL_USERNAME')?.valueFrom?.secretKeyRef, {
+      name: 'kafka-credentials',
+      key: 'username',
+    });
+    assert.deepEqual(fromSecret('KAFKA_SASL_PASSWORD_FILE'), {
+      secret: 'kafka-credentials',
+      key: 'password',
+    });
+  }
+}
+
+/**
  * The HTTP port default of a service, read from its config schema source (`httpSchema({ port: N })`
- * or `routedServiceSchema({ name: '…', port: N })`).
+ * or `routedServiceSchema({ name: '…', port: N })`; the Python service's `http_port: int = N`).
  */
 function configuredHttpPort(source: string): number {
   const text = readFileSync(path.join(ROOT, source), 'utf8');
+  if (source.endsWith('.py')) {
+    const py = /^\s+http_port: int = (\d+)$/m.exec(text);
+    assert.ok(py, `${source}: no "http_port: int = N" default found`);
+    return Number(py[1]);
+  }
   const m = /(?:httpSchema|routedServiceSchema)\(\s*\{[^}]*\bport:\s*(\d+)\s*\}\s*\)/.exec(text);
   assert.ok(m, `${source}: no httpSchema({ port: N }) or routedServiceSchema({ …, port: N }) found`);
   return Number(m[1]);
@@ -123,6 +217,29 @@ function dockerfile() {
   return dockerStages(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
 }
 
+/** Environment variables the Python payments service reads (its config.py's `text("NAME", …)` and kin). */
+function paymentsSettings(): Set<string> {
+  const text = readFileSync(path.join(ROOT, 'payments/payments/config.py'), 'utf8');
+  const calls = /\b(?:text|one_of|integer|boolean|file_setting|http_url)\(\s*"([A-Z][A-Z0-9_]*)"/g;
+  return new Set([...text.matchAll(calls)].map((m) => m[1] ?? ''));
+}
+
+/**
+ * The environment variables a service reads: its config schema's (the Node services' compiled config,
+ * loaded in a child process: this package does not depend on every service) or payments' config.py.
+ */
+function settingsOf(service: ServiceExpectation['name']): Set<string> {
+  if (service === 'worker') return new Set(describeConfig(workerSchema).map((row) => row.env));
+  if (service === 'payments') return paymentsSettings();
+  const script =
+    "const { describeConfig } = require('@sandbox-routing/service-kit');" +
+    `const config = require('./${service}/dist/config.js');` +
+    `console.log(JSON.stringify(describeConfig(config.${service}Schema).map((row) => row.env)));`;
+  const run = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(run.status, 0, run.stderr);
+  return new Set(JSON.parse(run.stdout) as string[]);
+}
+
 describe('kubernetes manifests', () => {
   it('resolves the repository root from the compiled test file', () => {
     assert.equal(ROOT, REPO_ROOT);
@@ -140,6 +257,7 @@ describe('kubernetes manifests', () => {
       'k8s/base',
       'k8s/overlays/dev',
       'k8s/overlays/dev-producer',
+      'k8s/overlays/managed',
       'k8s/overlays/managed-temporal',
     ]) {
       assert.ok(dirs.includes(expected), `k8s-validate did not find ${expected} (found ${dirs.join(', ')})`);
@@ -228,34 +346,58 @@ describe('kubernetes manifests', () => {
             return e.value;
           };
 
-          assert.equal(value('SIGNADOT_BASELINE_KIND'), 'Deployment');
-          assert.equal(
-            value('SIGNADOT_BASELINE_NAME'),
-            obj.metadata.name,
-            'baseline name = the Deployment name',
-          );
-          assert.deepEqual(
-            env.get('SIGNADOT_BASELINE_NAMESPACE')?.valueFrom,
-            { fieldRef: { fieldPath: 'metadata.namespace' } },
-            'SIGNADOT_BASELINE_NAMESPACE comes from the downward API',
-          );
-          assert.equal(env.get('SIGNADOT_BASELINE_NAMESPACE')?.value, undefined);
-          assert.equal(value('SIGNADOT_ROUTESERVER_URL'), ROUTESERVER_URL);
-          assert.equal(value('SIGNADOT_ROUTESERVER_GRPC_ADDRESS'), ROUTESERVER_GRPC_ADDRESS, 'push updates');
+          if (svc.routed) {
+            assert.equal(value('SIGNADOT_BASELINE_KIND'), 'Deployment');
+            assert.equal(
+              value('SIGNADOT_BASELINE_NAME'),
+              obj.metadata.name,
+              'baseline name = the Deployment name',
+            );
+            assert.deepEqual(
+              env.get('SIGNADOT_BASELINE_NAMESPACE')?.valueFrom,
+              { fieldRef: { fieldPath: 'metadata.namespace' } },
+              'SIGNADOT_BASELINE_NAMESPACE comes from the downward API',
+            );
+            assert.equal(env.get('SIGNADOT_BASELINE_NAMESPACE')?.value, undefined);
+            assert.equal(value('SIGNADOT_ROUTESERVER_URL'), ROUTESERVER_URL);
+            assert.equal(
+              value('SIGNADOT_ROUTESERVER_GRPC_ADDRESS'),
+              ROUTESERVER_GRPC_ADDRESS,
+              'push updates',
+            );
+          } else {
+            const routing = [...env.keys()].filter((name) => name.startsWith('SIGNADOT_'));
+            assert.deepEqual(routing, [], `${svc.name} has no routing settings`);
+          }
           assert.ok(
             !env.has('SIGNADOT_SANDBOX_NAME'),
             'SIGNADOT_SANDBOX_NAME must not be set: Signadot injects it into forks only',
           );
 
-          const brokers = value('KAFKA_BROKERS') ?? '';
-          assert.ok(
-            brokers.split(',').every((b) => isHostPort(b.trim())),
-            `KAFKA_BROKERS ${brokers} is not a host:port list`,
-          );
-          assert.ok(isHostPort(value('TEMPORAL_ADDRESS') ?? ''), 'TEMPORAL_ADDRESS is host:port');
-          assert.ok((value('TEMPORAL_NAMESPACE') ?? '') !== '');
-          if (overlay.inClusterTemporal) assert.equal(value('TEMPORAL_NAMESPACE'), 'default');
-          assert.equal(value('TEMPORAL_TASK_QUEUE'), 'orders');
+          if (svc.kafka) {
+            const brokers = value('KAFKA_BROKERS') ?? '';
+            assert.ok(
+              brokers.split(',').every((b) => isHostPort(b.trim())),
+              `KAFKA_BROKERS ${brokers} is not a host:port list`,
+            );
+          } else {
+            assert.deepEqual(
+              [...env.keys()].filter((name) => name.startsWith('KAFKA_')),
+              [],
+              `${svc.name} does not use Kafka`,
+            );
+          }
+          if (svc.temporal) {
+            assert.ok(isHostPort(value('TEMPORAL_ADDRESS') ?? ''), 'TEMPORAL_ADDRESS is host:port');
+            assert.ok((value('TEMPORAL_NAMESPACE') ?? '') !== '');
+            if (overlay.inClusterTemporal) assert.equal(value('TEMPORAL_NAMESPACE'), 'default');
+          } else {
+            assert.deepEqual(
+              [...env.keys()].filter((name) => name.startsWith('TEMPORAL_')),
+              [],
+              `${svc.name} does not use Temporal`,
+            );
+          }
           assert.equal(value('HTTP_HOST'), '0.0.0.0');
           assert.equal(value('HTTP_PORT'), String(configuredHttpPort(svc.configSource)));
           assert.equal(value('OTEL_TRACES_EXPORTER'), 'none');
@@ -267,20 +409,15 @@ describe('kubernetes manifests', () => {
           assert.equal(value('LOG_LEVEL'), 'info');
           for (const [name, expected] of Object.entries(svc.env)) assert.equal(value(name), expected, name);
 
-          if (!overlay.inClusterTemporal) {
-            assert.equal(value('TEMPORAL_TLS'), 'true');
-            assert.ok(
-              env.get('TEMPORAL_API_KEY')?.valueFrom?.secretKeyRef,
-              'TEMPORAL_API_KEY comes from a Secret',
-            );
-          }
+          assertManagedCredentials(overlay, svc, deployment(k, svc.name).tmpl, deployment(k, svc.name).main);
         });
 
         it(`${svc.name}: addresses point at Services of the same render`, () => {
           const k = kustomization(overlay.dir);
           const env = envOf(deployment(k, svc.name).main);
-          const targets = [env.get('KAFKA_BROKERS')?.value ?? ''];
-          if (overlay.inClusterTemporal) targets.push(env.get('TEMPORAL_ADDRESS')?.value ?? '');
+          const targets = overlay.inClusterKafka && svc.kafka ? [env.get('KAFKA_BROKERS')?.value ?? ''] : [];
+          if (overlay.inClusterTemporal && svc.temporal)
+            targets.push(env.get('TEMPORAL_ADDRESS')?.value ?? '');
           for (const hostPort of targets.flatMap((t) => t.split(','))) {
             const [host, port] = hostPort.trim().split(':');
             const service = findObject(k, 'Service', host ?? '');
@@ -353,6 +490,56 @@ describe('kubernetes manifests', () => {
     });
   }
 
+  describe("the sample application's declaration (shared/sample) and the manifests", () => {
+    // Services started without ROUTING_APPLICATION_FILE use the built-in declaration; k8s ships no other.
+    const application = sampleApplication(NAMESPACE);
+
+    it('declares each workload as the dev overlay deploys it: baseline, polled queues, consumer groups', () => {
+      const dev = kustomization('k8s/overlays/dev');
+      for (const workload of application.workloads) {
+        const { kind, namespace, name } = workload.baseline;
+        assert.equal(kind, 'Deployment', `${workload.name}: baseline kind`);
+        const { obj, main } = deployment(dev, name);
+        assert.equal(obj.metadata.namespace, namespace, `${workload.name}: namespace`);
+        const env = envOf(main);
+        const baselineName = env.get('SIGNADOT_BASELINE_NAME')?.value;
+        if (baselineName !== undefined) assert.equal(baselineName, name, `${name}: SIGNADOT_BASELINE_NAME`);
+        // The queue a worker polls (the ingress only starts workflows on `orders`: not its queue).
+        const polled = { worker: 'TEMPORAL_TASK_QUEUE', payments: 'PAYMENTS_TASK_QUEUE' }[name];
+        const queues = polled ? [env.get(polled)?.value] : [];
+        assert.deepEqual(queues, [...workload.taskQueues], `${name}: task queues`);
+        const group = env.get('KAFKA_CONSUMER_GROUP')?.value;
+        const consumers = group ? [{ topic: env.get('KAFKA_TOPIC')?.value, group }] : [];
+        assert.deepEqual(consumers, [...workload.consumers], `${name}: consumers`);
+      }
+    });
+
+    it('every variable a service Deployment sets is a setting of that service (k8s/overlays/dev)', () => {
+      const dev = kustomization('k8s/overlays/dev');
+      // NODE_ENV is read by Node and libraries, not by the service's config.
+      const runtime = new Set(['NODE_ENV']);
+      for (const svc of SERVICES) {
+        const settings = settingsOf(svc.name);
+        const unknown = [...envOf(deployment(dev, svc.name).main).keys()].filter(
+          (name) => !settings.has(name) && !runtime.has(name),
+        );
+        assert.deepEqual(unknown, [], `${svc.name} sets variables it does not read`);
+      }
+    });
+
+    it('declares every Deployment built from this repository but the console (it neither polls nor consumes)', () => {
+      const dev = kustomization('k8s/overlays/dev');
+      const ours = objectsOf(dev, 'Deployment')
+        .filter((d) =>
+          podTemplate(d)?.spec.containers.some((c) => imageName(c.image).startsWith('sandbox-routing/')),
+        )
+        .map((d) => d.metadata.name)
+        .filter((name) => name !== 'console')
+        .sort();
+      assert.deepEqual(ours, application.workloads.map((w) => w.baseline.name).sort());
+    });
+  });
+
   describe('in-cluster dependencies (k8s/overlays/dev)', () => {
     it('runs Kafka as three combined broker+controller KRaft nodes with the topics created by a Job', () => {
       const k = kustomization('k8s/overlays/dev');
@@ -408,10 +595,17 @@ describe('kubernetes manifests', () => {
       assert.match(script, /namespace create/);
     });
 
-    it('leaves Temporal out of the managed-temporal overlay', () => {
-      const k = kustomization('k8s/overlays/managed-temporal');
-      assert.equal(findObject(k, 'Deployment', 'temporal'), undefined);
-      assert.equal(findObject(k, 'StatefulSet', 'temporal-postgres'), undefined);
+    it('leaves Temporal out of the managed overlays, and Kafka out of k8s/overlays/managed', () => {
+      for (const overlay of SERVICE_OVERLAYS.filter((o) => !o.inClusterTemporal)) {
+        const k = kustomization(overlay.dir);
+        assert.equal(findObject(k, 'Deployment', 'temporal'), undefined);
+        assert.equal(findObject(k, 'StatefulSet', 'temporal-postgres'), undefined);
+        assert.equal(
+          findObject(k, 'StatefulSet', 'kafka') === undefined,
+          !overlay.inClusterKafka,
+          overlay.dir,
+        );
+      }
     });
   });
 
@@ -439,17 +633,17 @@ describe('kubernetes manifests', () => {
   });
 
   describe('container images', () => {
-    it('the Dockerfile has producer, ingress and worker targets on node:20-bookworm-slim as user node', () => {
+    it('the Dockerfile has producer, ingress, worker and notifier targets on node:26-bookworm-slim as user node', () => {
       const stages = dockerfile();
-      for (const target of ['producer', 'ingress', 'worker']) {
+      for (const target of ['producer', 'ingress', 'worker', 'notifier']) {
         assert.ok(
           stages.some((s) => s.target === target),
           `Dockerfile has no "FROM ... AS ${target}"`,
         );
         assert.equal(
           baseImage(stages, target),
-          'node:20-bookworm-slim',
-          `${target} rests on node:20-bookworm-slim`,
+          'node:26-bookworm-slim',
+          `${target} rests on node:26-bookworm-slim`,
         );
         assert.equal(stageUser(stages, target), 'node', `${target} runs as node`);
       }
@@ -476,14 +670,14 @@ describe('kubernetes manifests', () => {
           }
         }
       }
-      assert.deepEqual([...used].sort(), ['ingress', 'producer', 'worker']);
+      assert.deepEqual([...used].sort(), ['ingress', 'notifier', 'payments', 'producer', 'worker']);
     });
 
     it("each service image's default command is the one the manifests run", () => {
       const stages = dockerfile();
       const dev = kustomization('k8s/overlays/dev');
-      for (const svc of ['ingress', 'worker']) {
-        assert.deepEqual(stageCommand(stages, svc), deployment(dev, svc).main.command);
+      for (const svc of SERVICES.map((s) => s.name)) {
+        assert.deepEqual(stageCommand(stages, svc), deployment(dev, svc).main.command, svc);
       }
       const producer = podTemplate(
         findObject(kustomization('k8s/overlays/dev-producer'), 'Job', 'producer') as K8sObject,
@@ -532,7 +726,11 @@ describe('kubernetes manifests', () => {
       for (const expected of [
         'k8s/signadot/sandboxes/worker.yaml',
         'k8s/signadot/sandboxes/worker-and-ingress.yaml',
+        'k8s/signadot/sandboxes/payments.yaml',
+        'k8s/signadot/sandboxes/notifier.yaml',
+        'k8s/signadot/local/worker.yaml',
         'k8s/signadot/routegroups/orders-v2.yaml',
+        'k8s/signadot/routegroups/checkout-v2.yaml',
         'k8s/signadot/templates/worker-pr.yaml',
       ]) {
         assert.ok(names.includes(expected), `missing ${expected}`);
@@ -582,7 +780,68 @@ describe('kubernetes manifests', () => {
             }
           }
         }
+        // Signadot: a baseline appears at most once across forks[].forkOf and local[].from.
+        for (const local of spec.spec.local ?? []) {
+          const { kind, namespace, name } = local.from;
+          const id = `${kind}/${namespace}/${name}`;
+          assert.ok(!seen.has(id), `${file}: ${id} forked twice`);
+          seen.add(id);
+          assert.equal(namespace, NAMESPACE, `${file}: local.from.namespace`);
+          assert.ok(findObject(dev, kind, name), `${file}: no ${kind} ${name} in k8s/overlays/dev`);
+        }
       }
+    });
+
+    it('the env a fork sets is a setting of the forked service', () => {
+      for (const { file, spec } of sandboxes()) {
+        for (const fork of spec.spec.forks ?? []) {
+          const settings = settingsOf(fork.forkOf.name as ServiceExpectation['name']);
+          for (const { name } of fork.customizations?.env ?? []) {
+            assert.ok(settings.has(name), `${file}: ${fork.forkOf.name} has no setting ${name}`);
+          }
+        }
+      }
+    });
+
+    it("payments' fork loads its settings in the Python service's own config and polls payments@<sandbox>", () => {
+      const dev = kustomization('k8s/overlays/dev');
+      const spec = sandboxes().find((x) => x.file.endsWith('sandboxes/payments.yaml'))?.spec;
+      assert.ok(spec);
+      // What the fork runs with: the baseline's env, the spec's customizations, the injected sandbox name.
+      const env: Record<string, string> = {};
+      for (const e of envOf(deployment(dev, 'payments').main).values()) {
+        if (e.value !== undefined) env[e.name] = e.value;
+      }
+      for (const e of spec.spec.forks?.[0]?.customizations?.env ?? []) env[e.name] = e.value ?? '';
+      env.SIGNADOT_SANDBOX_NAME = spec.name;
+      const python = path.join(ROOT, '.tools', 'python', 'bin', 'python');
+      assert.ok(existsSync(python), `${python} is missing: run dev/bin/setup.sh`);
+      const script =
+        'import json, sys\nfrom payments.config import load_settings\n' +
+        's = load_settings(json.loads(sys.stdin.read()))\n' +
+        'print(json.dumps({"queue": s.polled_task_queue, "variant": s.variant, "port": s.http_port}))';
+      const run = spawnSync(python, ['-c', script], {
+        cwd: path.join(ROOT, 'payments'),
+        input: JSON.stringify(env),
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), { queue: `payments@${spec.name}`, variant: 'v2', port: 8083 });
+    });
+
+    it('the forks of one workload each: payments only, the notifier only', () => {
+      const forked = (name: string) =>
+        sandboxes()
+          .filter((s) => s.spec.spec.forks?.length === 1 && s.spec.spec.forks[0]?.forkOf.name === name)
+          .map((s) => s.file);
+      assert.deepEqual(forked('payments'), ['k8s/signadot/sandboxes/payments.yaml']);
+      assert.deepEqual(forked('notifier'), ['k8s/signadot/sandboxes/notifier.yaml']);
+      // The payments fork needs no settings of its own: SIGNADOT_SANDBOX_NAME (injected) and the
+      // inherited PAYMENTS_TASK_QUEUE make its queue.
+      const payments = sandboxes().find((s) => s.file.endsWith('sandboxes/payments.yaml'));
+      const env = payments?.spec.spec.forks?.[0]?.customizations?.env ?? [];
+      assert.ok(!env.some((e) => e.name === 'SIGNADOT_SANDBOX_NAME' || e.name === 'PAYMENTS_TASK_QUEUE'));
     });
 
     it('fork images are a template variable or an image of the forked service', () => {
@@ -629,6 +888,102 @@ describe('kubernetes manifests', () => {
         const forks = members.flatMap((m) => (m.spec.spec.forks ?? []).map((x) => x.forkOf.name));
         assert.equal(new Set(forks).size, forks.length, `${f.file}: member sandboxes fork the same workload`);
       }
+    });
+
+    describe('the local workload (k8s/signadot/local/worker.yaml, docs/local-fork.md)', () => {
+      const file = 'k8s/signadot/local/worker.yaml';
+      const local = () => {
+        const found = sandboxes().find((s) => s.file === file);
+        assert.ok(found, `missing ${file}`);
+        assert.equal(found.spec.spec.forks, undefined, 'a local sandbox forks nothing in the cluster');
+        assert.equal(found.spec.spec.local?.length, 1);
+        return {
+          spec: found.spec,
+          workload: found.spec.spec.local?.[0] as NonNullable<SandboxSpec['spec']['local']>[0],
+        };
+      };
+
+      it('stands in for a Deployment of k8s/base, mapping only ports its container serves to this machine', () => {
+        const { workload } = local();
+        const { kind, namespace, name } = workload.from;
+        assert.equal(kind, 'Deployment');
+        assert.equal(namespace, NAMESPACE);
+        const base = kustomization('k8s/base');
+        const { main } = workloadOf(base, 'Deployment', name);
+        const served = new Set((main.ports ?? []).map((p) => p.containerPort));
+        for (const { port, toLocal } of workload.mappings) {
+          assert.ok(served.has(port), `${file}: ${name} serves no port ${port}`);
+          assert.match(toLocal, /^(localhost|127\.0\.0\.1):\d+$/, `${file}: ${toLocal} is on this machine`);
+        }
+      });
+
+      it('sets only settings of the service, with cluster addresses a workstation can resolve', () => {
+        const { workload } = local();
+        const settings = new Set(describeConfig(workerSchema).map((row) => row.env));
+        const dev = kustomization('k8s/overlays/dev');
+        for (const { name, value } of workload.env ?? []) {
+          assert.ok(settings.has(name), `${file}: the worker has no setting ${name}`);
+          assert.notEqual(name, 'SIGNADOT_SANDBOX_NAME', 'Signadot sets it (get-env), from the sandbox');
+          if (name === 'TEMPORAL_ADDRESS' || name === 'KAFKA_BROKERS') {
+            // <service>.<namespace>.svc:<port>, a Service and port of the dev overlay.
+            const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc:(\d+)$/.exec(value ?? '');
+            assert.ok(m, `${file}: ${name}=${value} is not <service>.<namespace>.svc:<port>`);
+            assert.equal(m[2], NAMESPACE);
+            const svc = findObject(dev, 'Service', m[1] ?? '');
+            assert.ok(svc, `${file}: no Service ${m[1]}`);
+            const ports = (svc.spec?.ports ?? []) as { port: number }[];
+            assert.ok(
+              ports.some((p) => p.port === Number(m[3])),
+              `${file}: Service ${m[1]} has no port ${m[3]}`,
+            );
+          }
+        }
+        assert.equal(
+          workload.env?.find((e) => e.name === 'SIGNADOT_BASELINE_NAMESPACE')?.value,
+          NAMESPACE,
+          'the downward-API value of the baseline, spelled out',
+        );
+      });
+
+      it("runs as the sandbox's worker with the baseline's environment and the spec's on top", () => {
+        const { spec, workload } = local();
+        const dev = kustomization('k8s/overlays/dev');
+        const env: NodeJS.ProcessEnv = {};
+        for (const e of envOf(deployment(dev, workload.from.name).main).values()) {
+          if (e.value !== undefined) env[e.name] = e.value;
+        }
+        for (const e of workload.env ?? []) env[e.name] = e.value;
+        env.SIGNADOT_SANDBOX_NAME = spec.name; // what `signadot sandbox get-env` adds
+        const config = loadWorkerConfig({ env, file: '' });
+        assert.equal(config.signadot.sandboxName, spec.name);
+        assert.equal(config.signadot.baselineName, workload.from.name);
+        assert.equal(config.signadot.baselineNamespace, workload.from.namespace);
+        assert.equal(sandboxTaskQueue(config.temporal.taskQueue, spec.name), `orders@${spec.name}`);
+        // The application declaration it loads declares it as it runs (else the worker refuses to start).
+        assert.ok(workerApplication(config).ofBaseline(workload.from));
+      });
+
+      it('the steps of docs/local-fork.md use the spec, its sandbox name and a valid routing key', () => {
+        const { spec } = local();
+        const doc = readFileSync(path.join(ROOT, 'docs/local-fork.md'), 'utf8');
+        assert.ok(doc.includes(`signadot sandbox apply -f ${file} --set cluster=<cluster> --set user=jane`));
+        for (const step of [
+          'signadot local connect',
+          'signadot local disconnect',
+          'signadot sandbox get-env',
+        ]) {
+          assert.ok(doc.includes(step), `docs/local-fork.md shows ${step}`);
+        }
+        // Every sandbox name the page uses is the spec's, expanded with user=jane.
+        const names = new Set([...doc.matchAll(/\blocal-worker-[a-z0-9-]+/g)].map((m) => m[0]));
+        assert.deepEqual([...names], [spec.name]);
+        // The key comes from Signadot and is passed as the producer's --routing-key; a key of that
+        // format (Signadot's: lower-case letters and digits) is one the library accepts.
+        assert.match(doc, /KEY=\$\(signadot sandbox get local-worker-jane -o json \| jq -r \.routingKey\)/);
+        assert.match(doc, /publish --routing-key "\$KEY"/);
+        const example = /routing key, Signadot's short lower-case name such as `([^`]+)`/.exec(doc)?.[1];
+        assert.ok(example && isValidRoutingKey(example), `the example key ${example} is a valid routing key`);
+      });
     });
 
     it('the schemas reject specs the signadot CLI or API would not accept', () => {

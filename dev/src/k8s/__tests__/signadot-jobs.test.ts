@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { load } from '@sandbox-routing/producer';
-import { describeConfig } from '@sandbox-routing/shared';
+import { describeConfig } from '@sandbox-routing/service-kit';
 import Ajv from 'ajv';
 import {
   expandSpec,
@@ -11,9 +11,12 @@ import {
   type JobRunnerGroupSpec,
   type JobSpec,
   kustomization,
+  type PodSpec,
+  type PodTemplate,
   REPO_ROOT,
   sampleValue,
   signadotFiles,
+  workloadOf,
 } from '../manifests';
 
 /**
@@ -93,6 +96,37 @@ describe('Signadot load-test specs', () => {
       for (const name of ['WORKER_BASELINE_NAME', 'INGRESS_BASELINE_NAME']) {
         assert.ok(findObject(dev, 'Deployment', env.get(name) ?? ''), `${file}: ${name} is a Deployment`);
       }
+    }
+  });
+
+  it("the runner group's pods run as locked down as the pods of k8s/base (the producer Job's)", () => {
+    const producer = workloadOf(kustomization('k8s/overlays/dev-producer'), 'Job', 'producer');
+    const pod = ({
+      runAsNonRoot,
+      runAsUser,
+      runAsGroup,
+      seccompProfile,
+    }: PodSpec['securityContext'] = {}) => ({
+      runAsNonRoot,
+      runAsUser,
+      runAsGroup,
+      seccompProfile,
+    });
+    for (const { file, spec } of groups) {
+      const template = spec.spec.podTemplate as PodTemplate;
+      const main = template.spec.containers.find((c) => c.name === 'main');
+      assert.deepEqual(pod(template.spec.securityContext), pod(producer.tmpl.spec.securityContext), file);
+      assert.deepEqual(
+        main?.securityContext,
+        producer.main.securityContext,
+        `${file}: container securityContext`,
+      );
+      assert.equal(template.spec.enableServiceLinks, false);
+      // A read-only root file system: what the job writes goes to /tmp, an emptyDir.
+      const tmp = main?.volumeMounts?.find((m) => m.mountPath === '/tmp');
+      assert.ok(tmp && template.spec.volumes?.find((v) => v.name === tmp.name)?.emptyDir, `${file}: /tmp`);
+      const job = jobs[0]?.spec.spec;
+      for (const artifact of job?.uploadArtifact ?? []) assert.match(artifact.path, /^\/tmp\//);
     }
   });
 

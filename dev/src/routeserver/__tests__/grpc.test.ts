@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { ROUTES_PROTO_PATH } from '@sandbox-routing/shared/routes-proto';
+import { ROUTES_PROTO_PATH } from '@sandbox-routing/core';
 import { pollUntil } from '@sandbox-routing/testkit';
 import fc from 'fast-check';
 import type { InitialState } from '../model';

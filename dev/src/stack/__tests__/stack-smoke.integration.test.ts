@@ -136,6 +136,7 @@ describe('local stack: commands in another shell', () => {
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(result.stdout, /kafka\s+ready/);
     assert.match(result.stdout, /temporal\s+ready/);
+    assert.match(result.stdout, /temporal-tls\s+ready/);
     assert.match(result.stdout, /routeserver\s+ready/);
   });
 });

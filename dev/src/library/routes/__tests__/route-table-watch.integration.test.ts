@@ -13,7 +13,7 @@ import {
   RouteTable,
   type RouteTableOptions,
   type RoutingLogger,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/core';
 import { freePort, pollUntil } from '@sandbox-routing/testkit';
 import type { InitialState } from '../../../routeserver/model';
 import type { StandInProcess } from '../../../routeserver/standin-process';
@@ -167,7 +167,7 @@ describe('route table watching the routeserver stand-in over gRPC', () => {
       [
         'warn routing rules watch broke; reconnecting, answering from the last rules',
         'warn routing rules watch unavailable; falling back to HTTP polling while retrying the watch',
-        'warn routing rules fetch failed; keeping the last snapshot',
+        'warn routing rules fetch failed; answering from the last rules fetched',
       ],
     );
     assert.equal(warned.length, 3, 'each said once during the outage');

@@ -7,7 +7,7 @@ import {
   RouteTable,
   RouteTableNotSyncedError,
   type RouteTableOptions,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/core';
 import { pollUntil } from '@sandbox-routing/testkit';
 import { BASELINE, INGRESS, standIn, started, stateFile, WORKER } from './stand-in-fixtures';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach } from 'node:test';
-import type { InstanceIdentity, RouteTable } from '@sandbox-routing/shared';
+import type { InstanceIdentity, RouteTable } from '@sandbox-routing/core';
 import type { InitialState } from '../../../routeserver/model';
 import { StandInProcess, type StandInProcessOptions } from '../../../routeserver/standin-process';
 

@@ -14,7 +14,7 @@ import {
   REDIRECT_MANIFEST_HEADER,
   ROUTING_KEY_SEARCH_ATTRIBUTE,
   SANDBOX_SEARCH_ATTRIBUTE,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/temporal';
 import { pollUntil, runHistories, stackEnv } from '@sandbox-routing/testkit';
 import {
   WithStartWorkflowOperation,

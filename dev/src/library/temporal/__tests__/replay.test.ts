@@ -7,11 +7,10 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import {
   REDIRECT_MANIFEST_HEADER,
   ROUTING_WORKFLOW_INTERCEPTORS,
-  TRAIL_SINK,
-  TRAIL_WORKFLOW_INTERCEPTORS,
   tracingWorkerOptions,
   workflowSpanSink,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/temporal';
+import { TRAIL_SINK, TRAIL_WORKFLOW_INTERCEPTORS } from '@sandbox-routing/trail';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import {
   bundleWorkflowCode,

@@ -1,17 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RoutingDecisionEvent } from '@sandbox-routing/shared';
+import type { RoutingDecisionEvent } from '@sandbox-routing/core';
+import { currentRoutingKey, RouteserverClient, RouteTable, type WorkloadRef } from '@sandbox-routing/core';
 import {
   createRoutingWorker,
-  currentRoutingKey,
   ROUTING_WORKFLOW_INTERCEPTORS,
-  RouteserverClient,
-  RouteTable,
   type TracingTelemetry,
   tracingWorkerOptions,
-  type WorkloadRef,
-} from '@sandbox-routing/shared';
+} from '@sandbox-routing/temporal';
 import { type RecordedRun, runHistories } from '@sandbox-routing/testkit';
 import { Context } from '@temporalio/activity';
 import {

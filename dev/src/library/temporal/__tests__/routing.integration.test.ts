@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { RoutingClientInterceptor, runWithRoutingKey } from '@sandbox-routing/shared';
+import { runWithRoutingKey } from '@sandbox-routing/core';
+import { RoutingClientInterceptor } from '@sandbox-routing/temporal';
 import { stackEnv } from '@sandbox-routing/testkit';
 import type { StandInProcess } from '../../../routeserver/standin-process';
 import type { Observation } from './fixtures/routing-workflows';

@@ -11,12 +11,8 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import {
-  ROUTING_ATTRIBUTES,
-  RoutingClientInterceptor,
-  runWithRoutingKey,
-  tracingClientInterceptors,
-} from '@sandbox-routing/shared';
+import { ROUTING_ATTRIBUTES, runWithRoutingKey } from '@sandbox-routing/core';
+import { RoutingClientInterceptor, tracingClientInterceptors } from '@sandbox-routing/temporal';
 import { pollUntil, stackEnv } from '@sandbox-routing/testkit';
 import type { StandInProcess } from '../../../routeserver/standin-process';
 import { RoutingWorkers, standInWithSandbox, uniqueKey } from './routing-workers';

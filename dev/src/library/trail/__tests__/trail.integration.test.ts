@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { RouteserverClient, RouteTable, runWithRoutingKey, type WorkloadRef } from '@sandbox-routing/core';
 import {
   createRoutingWorker,
+  ROUTING_WORKFLOW_INTERCEPTORS,
+  RoutingClientInterceptor,
+} from '@sandbox-routing/temporal';
+import { createTestTopic, freePort, pollUntil, readMessages, stackEnv } from '@sandbox-routing/testkit';
+import {
   kafkaTrailTransport,
   misplacements,
-  ROUTING_WORKFLOW_INTERCEPTORS,
-  RouteserverClient,
-  RouteTable,
-  RoutingClientInterceptor,
-  runWithRoutingKey,
   subscribeTrail,
   TRAIL_WORKFLOW_INTERCEPTORS,
   TrailBook,
@@ -18,9 +19,7 @@ import {
   type TrailSubscription,
   type TrailTransport,
   trailWorkerOptions,
-  type WorkloadRef,
-} from '@sandbox-routing/shared';
-import { createTestTopic, freePort, pollUntil, readMessages, stackEnv } from '@sandbox-routing/testkit';
+} from '@sandbox-routing/trail';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { StandInProcess } from '../../../routeserver/standin-process';
