@@ -1,3 +1,5 @@
+import { type Context, context, defaultTextMapSetter } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { CARRIED_DECISION_HEADER, type CarriedDecision, formatCarriedDecision } from '@sandbox-routing/core';
 import type { FieldLogger as Logger } from './kafkajs-log';
 import { copyOf, type KafkaRecord, withHeader } from './records';
@@ -17,6 +19,22 @@ export function forwardTopicOf(topic: string, group: string, sandboxName: string
 /** The consumer group of an instance: `G` for the baseline, `G-<sandbox>` for a fork (on its sandbox topic). */
 export function consumerGroupOf(group: string, sandboxName: string): string {
   return sandboxName ? `${group}-${sandboxName}` : group;
+}
+
+const traceContext = new W3CTraceContextPropagator();
+
+/**
+ * `record` as it is when it names its trace (a `traceparent` header); else with the trace of the span
+ * forwarding it added (`traceparent`, and `tracestate` if any). A record sent by hand without one would
+ * otherwise start a second trace in the fork: the fork's consumption continues the baseline's, so the
+ * event keeps one trace whose root is the baseline's consumption. Only W3C trace context is written:
+ * the record's baggage (its routing key) stays the bytes it came with.
+ */
+export function withTraceOfForward(record: KafkaRecord, forwarding: Context = context.active()): KafkaRecord {
+  if (record.headers.some((header) => header.name === 'traceparent')) return record;
+  const carrier: Record<string, string> = {};
+  traceContext.inject(forwarding, carrier, defaultTextMapSetter);
+  return Object.entries(carrier).reduce((copy, [name, value]) => withHeader(copy, name, value), record);
 }
 
 /** What became of a record handed to {@link SandboxForwarder.forward}. */
@@ -63,7 +81,8 @@ export class SandboxForwarder {
 
   /**
    * Appends a copy of `record` to the sandbox's topic: byte for byte, plus one header holding the
-   * decision (`sd-routing-decision`), which the fork honours. @throws BrokerError, RouteserverUnavailableError
+   * decision (`sd-routing-decision`), which the fork honours, and the forward's trace context when the
+   * record carried none. @throws BrokerError, RouteserverUnavailableError
    */
   async forward(record: KafkaRecord, sandbox: string, decision: CarriedDecision): Promise<ForwardResult> {
     const topic = this.topicOf(sandbox);
@@ -76,7 +95,10 @@ export class SandboxForwarder {
         this.knownTopics.add(topic);
       }
     }
-    await this.produce(topic, withHeader(record, CARRIED_DECISION_HEADER, formatCarriedDecision(decision)));
+    await this.produce(
+      topic,
+      withHeader(withTraceOfForward(record), CARRIED_DECISION_HEADER, formatCarriedDecision(decision)),
+    );
     return 'forwarded';
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,11 +33,15 @@ const withOperation = (spans: TraceSpan[], operation: string) =>
   spans.filter((s) => s.operation === operation);
 const services = (spans: TraceSpan[]) => [...new Set(spans.map((s) => s.service))].sort();
 
-/** The trace holds the worker's run and every activity's execution (the last spans to arrive). */
+/**
+ * The trace holds the worker's run, every activity's execution and the Python payments service's charge
+ * (the last spans to arrive: each process exports in batches of its own).
+ */
 function workerDone(spans: TraceSpan[]): boolean {
   return (
     withOperation(spans, 'RunWorkflow:processOrder').length > 0 &&
-    ACTIVITIES.every((a) => withOperation(spans, `RunActivity:${a}`).length > 0)
+    ACTIVITIES.every((a) => withOperation(spans, `RunActivity:${a}`).length > 0) &&
+    spans.some((s) => s.service === 'payments')
   );
 }
 
@@ -219,6 +224,90 @@ describe('tracing: one trace per event, from the producer to the last activity',
       ['owned', forked.key],
     );
     assert.equal(start.parentSpanId, secondDecision.spanId, "the fork's ingress starts the workflow");
+    assert.equal(run.attributes[ROUTING_ATTRIBUTES.instance], forked.name);
+  });
+
+  /** Sends an event with kcat, its key in `baggage` and no `traceparent`, as a person does by hand; returns its id. */
+  function sendByHand(routingKey: string): string {
+    const eventId = `kcat-${id}-${randomUUID().slice(0, 8)}`;
+    const value = JSON.stringify({
+      id: eventId,
+      type: 'order.created',
+      time: new Date().toISOString(),
+      payload: { orderId: eventId },
+    });
+    const broker = stackEnv().KAFKA_BROKERS.split(',')[0] as string;
+    const sent = spawnSync(
+      'kcat',
+      ['-P', '-b', broker, '-t', pipeline.topic, '-H', `baggage=sd-routing-key=${routingKey}`],
+      { input: `${value}\n`, encoding: 'utf8' },
+    );
+    assert.equal(sent.status, 0, sent.stderr);
+    return eventId;
+  }
+
+  /** The trace of the decision for `eventId` on `topic` (the `decide` span of the ingress that starts it names the event). */
+  function decisionTrace(eventId: string, topic = pipeline.topic): Promise<string> {
+    return pollUntil(
+      async () => {
+        const tags = encodeURIComponent(JSON.stringify({ [ROUTING_ATTRIBUTES.eventId]: eventId }));
+        const response = await fetch(
+          `${jaeger}/api/traces?service=ingress&operation=${encodeURIComponent(`decide ${topic}`)}&tags=${tags}&lookback=1h&limit=5`,
+        );
+        const body = (await response.json()) as { data: { traceID: string }[] | null };
+        return body.data?.[0]?.traceID;
+      },
+      { description: `the ingress's trace of ${eventId} in Jaeger`, timeoutMs: 30_000, intervalMs: 250 },
+    );
+  }
+
+  const roots = (spans: TraceSpan[]) => spans.filter((s) => s.parentSpanId === undefined);
+
+  it('an event sent by hand with a key and no traceparent: the ingress starts one trace that holds everything after it', {
+    timeout: 120_000,
+  }, async () => {
+    const eventId = sendByHand(sandbox.key);
+    assert.equal((await pipeline.outcome(eventId)).ranOn, sandbox.name);
+    const spans = await awaitTrace(jaeger, await decisionTrace(eventId), workerDone);
+    const [consume] = withOperation(spans, `process ${pipeline.topic}`);
+    const [decide] = withOperation(spans, `decide ${pipeline.topic}`);
+    const [start] = withOperation(spans, 'StartWorkflow:processOrder');
+    const [run] = withOperation(spans, 'RunWorkflow:processOrder');
+    assert.ok(consume && decide && start && run, `spans: ${spans.map((s) => s.operation).join(', ')}`);
+    assert.deepEqual(roots(spans), [consume], "the ingress's consumption is the one root");
+    assert.equal(decide.parentSpanId, consume.spanId);
+    assert.equal(start.parentSpanId, decide.spanId);
+    assert.equal(run.parentSpanId, start.spanId);
+    assert.deepEqual(services(spans), ['ingress', 'payments', 'worker']);
+  });
+
+  it("an event sent by hand for a fork of the ingress: the forward gives it the baseline's trace, the fork continues it", {
+    timeout: 120_000,
+  }, async () => {
+    const eventId = sendByHand(forked.key);
+    assert.equal((await pipeline.outcome(eventId)).ranOn, forked.name);
+    const spans = await awaitTrace(
+      jaeger,
+      await decisionTrace(eventId, pipeline.sandboxTopic(forked.name)),
+      workerDone,
+    );
+    const [consume] = withOperation(spans, `process ${pipeline.topic}`);
+    const [forwardDecision] = withOperation(spans, `decide ${pipeline.topic}`);
+    const [secondHop] = withOperation(spans, `process ${pipeline.sandboxTopic(forked.name)}`);
+    const [secondDecision] = withOperation(spans, `decide ${pipeline.sandboxTopic(forked.name)}`);
+    const [run] = withOperation(spans, 'RunWorkflow:processOrder');
+    assert.ok(
+      consume && forwardDecision && secondHop && secondDecision && run,
+      `spans: ${spans.map((s) => s.operation).join(', ')}`,
+    );
+    assert.deepEqual(roots(spans), [consume], "the baseline ingress's consumption is the one root");
+    assert.equal(forwardDecision.attributes[ROUTING_ATTRIBUTES.decision], 'forwarded');
+    assert.equal(
+      secondHop.parentSpanId,
+      forwardDecision.spanId,
+      "the fork's consumption continues the forward",
+    );
+    assert.equal(secondDecision.parentSpanId, secondHop.spanId);
     assert.equal(run.attributes[ROUTING_ATTRIBUTES.instance], forked.name);
   });
 
