@@ -4,6 +4,7 @@
  * routing, decided once); and the `ingress.decided` trail record of every outcome. Deciding, forwarding
  * to forks, fences and dead letters are the consumer's.
  */
+import { isSpanContextValid, TraceFlags, trace } from '@opentelemetry/api';
 import {
   type CarriedDecision,
   decidedOwnerOf,
@@ -32,6 +33,17 @@ import { WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from 
 import { classifyStartError } from './errors';
 import type { IngressMetrics } from './metrics';
 import { WORKFLOW_FOR_EVENT_TYPE, workflowIdFor } from './workflows';
+
+/**
+ * The trace id of the record's `decide` span (active while the outcome is recorded), null when it is not
+ * exported (tracing off, or not sampled): a link to it would lead nowhere.
+ */
+function tracedDecision(): string | null {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context && isSpanContextValid(context) && (context.traceFlags & TraceFlags.SAMPLED) !== 0
+    ? context.traceId
+    : null;
+}
 
 /** Starts workflows; the app's one is a Temporal client with door routing and a deadline per call. */
 export interface WorkflowStarter {
@@ -237,6 +249,7 @@ class IngressProcessor {
           : action === 'dead-lettered'
             ? string(fields.reason)
             : null,
+      traceId: tracedDecision(),
     });
   }
 }

@@ -390,6 +390,7 @@ export class Pipeline {
         env: {
           ...this.serviceEnv(''),
           TEMPORAL_UI_URL: this.options.stack.TEMPORAL_UI_URL,
+          CONSOLE_TRACE_URL: this.options.stack.JAEGER_URL ?? '',
           WORKER_BASELINE_NAME: this.workerBaseline,
           INGRESS_BASELINE_NAME: this.ingressBaseline,
           CONSOLE_PORT: String(consolePort),

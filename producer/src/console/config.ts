@@ -27,6 +27,8 @@ export interface ConsoleSettings {
   historyRecords: number;
   /** Base URL of the Temporal Web UI, for the links on each trail row. */
   temporalUiUrl: string;
+  /** Base URL of the trace viewer (Jaeger UI), for each row's trace link; empty: no trace links. */
+  traceUrl: string;
   /** Workflow type a direct start (the "straight to Temporal" path) starts. */
   workflowType: string;
   /** The worker's and the ingress's baseline workloads, whose routing rules the console lists. */
@@ -91,6 +93,12 @@ export const consoleSchema: Schema<ConsoleConfig> = {
       format: 'http-url',
       default: 'http://127.0.0.1:8233',
       env: 'TEMPORAL_UI_URL',
+    },
+    traceUrl: {
+      doc: "Base URL of the trace viewer (Jaeger UI): a row whose ingress decision was traced links to '<url>/trace/<trace id>'. Empty: no trace links.",
+      format: 'optional-http-url',
+      default: '',
+      env: 'CONSOLE_TRACE_URL',
     },
     workflowType: {
       doc: "Workflow type the console starts when sending 'straight to Temporal'.",

@@ -82,6 +82,9 @@ export async function startConsole(
       expectedFor: (key) => owners.expectedFor(key),
       temporalUrl: (workflowId, runId) =>
         temporalUiLink(config.console.temporalUiUrl, config.temporal.namespace, workflowId, runId),
+      ...(config.console.traceUrl
+        ? { traceUrl: (traceId: string) => `${config.console.traceUrl.replace(/\/+$/, '')}/trace/${traceId}` }
+        : {}),
     });
     let trailReady = false;
     const trail: TrailSubscription = await subscribeTrail({

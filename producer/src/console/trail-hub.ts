@@ -36,6 +36,8 @@ export interface TrailHubOptions {
   expectedFor(routingKey: string | null): { worker: string; ingress: string };
   /** Link to a workflow (its latest run when known) in the Temporal UI. */
   temporalUrl(workflowId: string, runId?: string): string;
+  /** Link to a trace in the trace viewer; absent when none is configured. */
+  traceUrl?(traceId: string): string;
   /** Most rows kept (the oldest go first). */
   maxRows?: number;
 }
@@ -161,6 +163,7 @@ export class TrailHub {
       completedAfterMs: msBetween(origin, trail?.completedAt ?? null),
       misplaced: trail ? misplacements(trail, fallback) : [],
       temporalUrl: this.options.temporalUrl(workflowId, trail?.runs.at(-1)?.runId),
+      traceUrl: trail?.traceId && this.options.traceUrl ? this.options.traceUrl(trail.traceId) : null,
       updatedAt: trail?.lastUpdate ?? sent?.sentAt ?? new Date(0).toISOString(),
     };
   }

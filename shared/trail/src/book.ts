@@ -74,6 +74,8 @@ export interface WorkflowTrail {
    * no record carried a decision: what the event's work is judged by (see {@link expectedOwnersOf}).
    */
   decided: ExpectedOwners | null;
+  /** The event's trace, from the first `ingress.decided` record that names one; null when none does. */
+  traceId: string | null;
   runs: RunStep[];
   /** `running` until a run completes, fails or is cancelled. */
   status: 'running' | 'completed' | 'failed' | 'cancelled';
@@ -169,6 +171,7 @@ export class TrailBook {
           time: record.time,
         };
         trail.decided ??= record.decided ?? null;
+        trail.traceId ??= record.traceId ?? null;
         break;
       case 'consumer.decided': {
         const known = trail.consumers[record.workload];
@@ -238,6 +241,7 @@ export class TrailBook {
       ingress: null,
       consumers: {},
       decided: null,
+      traceId: null,
       runs: [],
       status: 'running',
       endedOn: null,

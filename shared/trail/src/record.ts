@@ -83,6 +83,11 @@ export interface IngressDecidedRecord extends RecordBase {
   workflowId: string | null;
   /** Where it forwarded the record (action `forwarded`), or the dead-letter reason. */
   detail: string | null;
+  /**
+   * The trace of the ingress's decision (W3C trace id, 32 lowercase hex): the event's one trace, which
+   * readers link to. Null when the ingress does not trace; absent in records of older ingresses.
+   */
+  traceId?: string | null;
 }
 
 /**

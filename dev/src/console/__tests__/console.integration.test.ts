@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stackEnv } from '@sandbox-routing/testkit';
+import { jaegerUrl, stackEnv } from '@sandbox-routing/testkit';
 import type { Page } from 'playwright-core';
 import { Pipeline } from '../../pipeline/pipeline';
 import type { ServiceProcess } from '../../pipeline/service-process';
@@ -174,6 +174,12 @@ describe('web console in a headless browser', () => {
     assert.ok(text.includes(XSS), `the payload is shown as text: ${text}`);
     assert.match(text, /p\d+ @\d+/, 'published partition and offset');
     assert.ok(text.includes(`${SANDBOX} on ${pipeline.taskQueue}@${SANDBOX}`), text);
+    // The ingress traced its decision: the row links to the event's trace in the stack's Jaeger.
+    const traceLink = row.locator('a.trace');
+    await traceLink.waitFor({ timeout: 10_000 });
+    const href = (await traceLink.getAttribute('href')) ?? '';
+    assert.ok(href.startsWith(`${jaegerUrl()}/trace/`), href);
+    assert.match(href, /\/trace\/[0-9a-f]{32}$/);
     assert.equal(await page.locator('#trail img').count(), 0, 'no element was made from the payload');
     assert.equal(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
     const counters = page.locator(`#counters tr[data-owner="${SANDBOX}"] td`);

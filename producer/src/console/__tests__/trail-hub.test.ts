@@ -25,8 +25,9 @@ function hub(expectedFor: (key: string | null) => { worker: string; ingress: str
 
 const base = { version: 1 as const, eventId: 'e-1', routingKey: KEY, workflowId: 'evt-e-1' };
 
-function decided(time: string): TrailRecord {
+function decided(time: string, traceId?: string): TrailRecord {
   return {
+    ...(traceId ? { traceId } : {}),
     ...base,
     kind: 'ingress.decided',
     time,
@@ -85,6 +86,23 @@ describe('TrailHub', () => {
     const [row] = trail.rows();
     assert.deepEqual([row?.expected.worker, row?.expectedBy, row?.misplaced], ['pr-42', 'decision', []]);
     assert.equal(trail.counters()['pr-42']?.misplaced, 0);
+  });
+
+  it('links a row to the trace its ingress decision names, when a trace viewer is set', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const withViewer = new TrailHub({
+      expectedFor: () => ({ worker: 'pr-42', ingress: 'pr-42' }),
+      temporalUrl: (id) => `http://ui/${id}`,
+      traceUrl: (id) => `http://jaeger/trace/${id}`,
+    });
+    withViewer.onRecord(started('2026-12-05T10:00:00.100Z'));
+    assert.equal(withViewer.rows()[0]?.traceUrl, null, 'no decision record yet: no trace known');
+    withViewer.onRecord(decided('2026-12-05T10:00:00.000Z', traceId));
+    assert.equal(withViewer.rows()[0]?.traceUrl, `http://jaeger/trace/${traceId}`);
+
+    const withoutViewer = hub(() => ({ worker: 'pr-42', ingress: 'pr-42' }));
+    withoutViewer.onRecord(decided('2026-12-05T10:00:00.000Z', traceId));
+    assert.equal(withoutViewer.rows()[0]?.traceUrl, null);
   });
 
   it('judges work no ingress decided by the rules when it first saw it, not by later ones', () => {

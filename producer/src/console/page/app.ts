@@ -142,6 +142,14 @@ function rowElement(row: WireRow): HTMLTableRowElement {
   }
   const via = row.via ? `via ${row.via}` : 'sent elsewhere';
   const first = cell(link, el('span', via, 'step muted'));
+  if (row.traceUrl && /^https?:\/\//.test(row.traceUrl)) {
+    const trace = el('a', 'trace', 'step trace');
+    trace.href = row.traceUrl;
+    trace.target = '_blank';
+    trace.rel = 'noopener noreferrer';
+    trace.title = "open the event's trace (producer → ingress → workflow → activities)";
+    first.append(trace);
+  }
   if (row.payloadPreview) first.append(el('span', row.payloadPreview, 'step mono payload'));
   tr.append(first);
   const judgedBy =

@@ -89,6 +89,8 @@ export interface WireRow {
   /** Everything that ran where it should not have; empty when the event is where it belongs. */
   misplaced: string[];
   temporalUrl: string;
+  /** The event's trace in the trace viewer (CONSOLE_TRACE_URL), null when unknown or no viewer is set. */
+  traceUrl: string | null;
   updatedAt: string;
 }
 
