@@ -4,15 +4,21 @@ import path from 'node:path';
 import { REPO_ROOT, STACK_DIR } from './stack/paths';
 
 /**
- * Runs every compiled test file of the workspaces with node's test runner, one file at a time
- * (integration tests share the local stack). `--unit` leaves out `*.integration.test.js`; the fault
- * suite (`*.faults.test.js`) runs only with `--faults`.
+ * Runs every compiled test file of the workspaces with node's test runner. `--unit` leaves out
+ * `*.integration.test.js`; the fault suite (`*.faults.test.js`) runs only with `--faults`, one file at a time.
+ *
+ * Files run TEST_CONCURRENCY at a time (default 2): integration tests share the local stack but each
+ * works on its own topics, groups, task queues and keys, and most of their time is spent waiting on
+ * servers. A file whose source says `@runs-alone` (it stops a shared server, e.g. Kafka) runs by itself,
+ * after the others.
  * Test files are listed explicitly rather than by node's directory search, so helper modules
  * are never mistaken for tests; a compiled test whose source was deleted or renamed is never run
  * (tsc leaves stale outputs behind).
  *
- * In CI (`CI` set) it also writes a JUnit report and LCOV coverage to `.stack/reports/`, and prints a
- * coverage summary.
+ * In CI (`CI` set) it also writes JUnit reports to `.stack/reports/`. With TEST_COVERAGE=1 it collects
+ * coverage too (LCOV there, a table at the end): not by default, since it slows every test process and
+ * each service the tests spawn, and Node 20's reporter can fail on the merged data (exit 1 with every
+ * test passing).
  *
  * Then the Python tests of the payments service (`payments/tests`, pytest in .tools/python) under the same
  * rules: `unit/` always, `integration/` (the local stack) unless `--unit`, none with `--faults`; the
@@ -67,19 +73,23 @@ if (files.length === 0 && pythonFiles.length === 0) {
 }
 const reports: string[] = [];
 const suffix = unitOnly ? '-unit' : faultsOnly ? '-faults' : '';
-if (process.env.CI) {
+const coverage = process.env.TEST_COVERAGE === '1';
+if (process.env.CI || coverage) {
   const dir = path.join(STACK_DIR, 'reports');
   mkdirSync(dir, { recursive: true });
-  reports.push(
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    '--test-reporter=junit',
-    `--test-reporter-destination=${path.join(dir, `junit${suffix}.xml`)}`,
-    '--test-reporter=lcov',
-    `--test-reporter-destination=${path.join(dir, `lcov${suffix}.info`)}`,
-    // The spec reporter then ends with a coverage table per file (the summary CI shows).
-    '--experimental-test-coverage',
-  );
+  reports.push('--test-reporter=spec', '--test-reporter-destination=stdout');
+  if (process.env.CI)
+    reports.push(
+      '--test-reporter=junit',
+      `--test-reporter-destination=${path.join(dir, `junit${suffix}.xml`)}`,
+    );
+  if (coverage)
+    reports.push(
+      '--test-reporter=lcov',
+      `--test-reporter-destination=${path.join(dir, `lcov${suffix}.info`)}`,
+      // The spec reporter then ends with a coverage table per file.
+      '--experimental-test-coverage',
+    );
 } else {
   reports.push('--test-reporter=spec');
 }
@@ -116,13 +126,54 @@ function buildPipelineBundle(): NodeJS.ProcessEnv {
   );
   return { PIPELINE_WORKFLOW_BUNDLE: bundle };
 }
-if (files.length > 0) {
+/** Whether a test file must run with nothing beside it: its source says `@runs-alone`. */
+function runsAlone(compiled: string): boolean {
+  const workspace = WORKSPACES.find((ws) => compiled.startsWith(path.join(REPO_ROOT, ws, 'dist') + path.sep));
+  return (
+    workspace !== undefined && readFileSync(sourceOf(workspace, compiled), 'utf8').includes('@runs-alone')
+  );
+}
+
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(
+    `TEST_CONCURRENCY must be a whole number of test files at a time (1 or more), got "${process.env.TEST_CONCURRENCY}"`,
+  );
+  process.exit(2);
+}
+
+/**
+ * One `node --test` run of some files. The reports of the files run alone get `-alone` in their names, so
+ * the two runs do not overwrite each other (the main run's keep the names CI has always read).
+ */
+function runNodeTests(lane: string, laneFiles: string[], atATime: number, env: NodeJS.ProcessEnv): number {
+  if (laneFiles.length === 0) return 0;
+  console.log(`\n# ${lane}: ${laneFiles.length} test files, ${atATime} at a time`);
   const result = spawnSync(
     process.execPath,
-    ['--test', ...reports, '--test-concurrency=1', ...files.map((f) => path.relative(REPO_ROOT, f))],
-    { stdio: 'inherit', cwd: REPO_ROOT, env: { ...process.env, ...buildPipelineBundle() } },
+    [
+      '--test',
+      ...(lane === 'alone'
+        ? reports.map((r) => r.replace(/(junit|lcov)([^/]*)\.(xml|info)$/, '$1$2-alone.$3'))
+        : reports),
+      `--test-concurrency=${atATime}`,
+      ...laneFiles.map((f) => path.relative(REPO_ROOT, f)),
+    ],
+    { stdio: 'inherit', cwd: REPO_ROOT, env },
   );
-  status = result.status ?? 1;
+  return result.status ?? 1;
+}
+
+if (files.length > 0) {
+  const env = { ...process.env, ...buildPipelineBundle() };
+  // The fault suite kills and restarts the servers: always one file at a time.
+  const alone = faultsOnly ? files : files.filter(runsAlone);
+  const together = files.filter((f) => !alone.includes(f));
+  const started = Date.now();
+  status = runNodeTests('together', together, concurrency, env);
+  const aloneStatus = runNodeTests('alone', alone, 1, env);
+  if (status === 0) status = aloneStatus;
+  console.log(`\n# node tests: ${files.length} files in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 if (pythonFiles.length > 0) {
   // The venv dev/bin/setup.sh makes (a missing one fails the run: these tests are part of it).

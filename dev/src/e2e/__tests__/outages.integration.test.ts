@@ -1,3 +1,4 @@
+// @runs-alone: stops and restarts the stack's Kafka and Temporal (dev/src/test-runner.ts runs it with no other test file beside it).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

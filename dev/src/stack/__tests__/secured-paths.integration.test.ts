@@ -1,3 +1,4 @@
+// @runs-alone: asserts that each refusal comes within 3 s (dev/src/test-runner.ts runs it with no other test file beside it).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -274,7 +275,9 @@ describe('Temporal TLS terminator', () => {
       { timeoutMs: 15_000 },
     );
     assert.notEqual(cli.code, 0);
-    assert.match(cli.stderr + cli.stdout, /tls: certificate required/);
+    // The alert comes after the client's side of the handshake (TLS 1.3): the Go client reads it, or,
+    // when its first request is already being written, sees the broken pipe the close leaves (seen once).
+    assert.match(cli.stderr + cli.stdout, /tls: certificate required|write: broken pipe/);
   });
 
   it('ends a plaintext connection at once', async (t) => {

@@ -1,3 +1,4 @@
+// @runs-alone: stops and restarts the stack's Kafka (dev/src/test-runner.ts runs it with no other test file beside it).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
