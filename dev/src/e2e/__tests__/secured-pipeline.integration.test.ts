@@ -172,7 +172,7 @@ describe('refused credentials or certificates stop a service or CLI at once, nam
         TEMPORAL_TLS_KEY_FILE: secured.STACK_TLS_WRONG_KEY_FILE,
         TEMPORAL_TASK_QUEUE: `secured-refused-${id}`,
       },
-      // The core words the terminator's refusal three ways (see the secured-paths test): either message.
+      // The core words the terminator's refusal four ways (see the secured-paths test): either message.
       /Temporal (closed|refused) the TLS connection[^(]*\(check TEMPORAL_TLS_CA_FILE, TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE/,
     ],
     [
