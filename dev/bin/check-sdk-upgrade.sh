@@ -6,8 +6,9 @@
 # In a scratch copy of this checkout (tracked and untracked, not ignored, files; never this checkout's
 # node_modules) it pins every @temporalio/* package to one version (default: the newest 1.x on the npm
 # registry), installs, builds, checks protobufjs is still one copy, replays every recorded history (with
-# and without tracing: replay.test) and runs the redirect and routing tests against a local stack of its
-# own (export the STACK_*_PORT variables of your slot first). It prints each step's result.
+# and without tracing: replay.test), runs the redirect and routing tests against a local stack of its
+# own (export the STACK_*_PORT variables of your slot first) and the time-skipping test of held commands.
+# It prints each step's result.
 #
 # Usage: dev/bin/check-sdk-upgrade.sh [--version x.y.z] [--keep]
 #   --version  check this SDK version instead of the newest 1.x
@@ -164,6 +165,9 @@ step "replay every recorded history, with and without tracing" node dev/dist/tes
 step "redirect and routing tests on a local stack" \
   node dev/dist/stack/cli.js exec -- node dev/dist/test-runner.js \
   library/temporal/__tests__/redirect.integration library/temporal/__tests__/routing.integration
+# Timers and children held while the route check runs, under @temporalio/testing's time skipping.
+step "held commands under time skipping (@temporalio/testing)" \
+  node dev/dist/test-runner.js library/temporal/__tests__/time-skipping.integration
 report
 exit "$failed"
 }

@@ -8,6 +8,13 @@
  * the dev server: `@temporalio/testing` would download its native test server from GitHub releases, and
  * `createTimeSkipping` gives the server 5 s to listen, less than a JVM takes on a busy machine. So the
  * test starts the server itself and connects the way `createTimeSkipping` does once it is up.
+ *
+ * The server is started the way the SDKs' own harnesses start it: without `--enable-time-skipping`.
+ * That flag drops the server's base time lock, and `result()`/`sleep()` then unlock the lock of whatever
+ * is in flight (here the workflow task that keeps the held check alive), so the server skipped past the
+ * task's timeout. With the base lock, time runs at wall-clock speed while a workflow task, activity or
+ * child start is in flight, and jumps only when the run is idle (sdk-java temporal-test-server:
+ * `TestServer.java` `createPortBoundServer(port, !enableTimeSkipping)`, `TestService.java` constructor).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -100,7 +107,7 @@ async function startTestServer(): Promise<{ address: string; server: RunningProc
   const port = await freePort();
   const server = startProcess(
     'java',
-    ['-cp', temporalTestServerClasspath(), TEMPORAL_TEST_SERVER_MAIN, String(port), '--enable-time-skipping'],
+    ['-cp', temporalTestServerClasspath(), TEMPORAL_TEST_SERVER_MAIN, String(port)],
     { timeoutMs: 10 * 60_000 },
   );
   let exited: string | undefined;
@@ -154,19 +161,7 @@ function eventTypes(events: HistoryEvent[]): string[] {
   });
 }
 
-/**
- * Skipped: on this machine (2 shared cores) neither case reaches its end. With time unlocked, the Java
- * test server 1.38.0 skips past workflow tasks in flight (each times out at once, then the run ends at
- * its 10-year run timeout); with time locked until the run is idle, the run did not become idle within
- * 60 s. What is left: find what holds the run (likely the retried task after a skipped timeout), or
- * try the native test server (a GitHub download, not reachable here).
- */
-const SKIP_REASON =
-  'Java test server 1.38.0 times out workflow tasks in flight when skipping time; see the comment above';
-
-describe('first-task check with time skipping: timers and children wait for the answer', {
-  skip: SKIP_REASON,
-}, () => {
+describe('first-task check with time skipping: timers and children wait for the answer', () => {
   let server: RunningProcess;
   let env: TestWorkflowEnvironment;
   const routes = new GatedRoutes();
@@ -232,6 +227,8 @@ describe('first-task check with time skipping: timers and children wait for the 
       taskQueue: sharedQueue,
       workflowId,
       args: ['1h'],
+      // Short, so that holding the check spans workflow task heartbeats (sent at 80% of it) in seconds.
+      workflowTaskTimeout: '2s',
     });
     await pollUntil(() => routes.asked(key), {
       description: 'the route check to ask',
@@ -242,50 +239,39 @@ describe('first-task check with time skipping: timers and children wait for the 
   }
 
   /**
-   * While the check is held, nothing the run issued has left it. Server time is not skipped here: the
-   * test server would skip past the workflow task's own timeout while the check (a local activity) runs.
+   * While the check is held, nothing the run issued has left it, not even with the workflow task
+   * heartbeats that keep the held check's task alive past its 2 s timeout: waits for two of them first.
    */
   async function assertNothingLeft(workflowId: string): Promise<void> {
-    const [run] = await runHistories(env.client, workflowId);
-    const types = eventTypes(run?.history.events ?? []);
-    for (const type of ['timerStarted', 'startChildWorkflowExecutionInitiated'])
+    let types: string[] = [];
+    await pollUntil(
+      async () => {
+        const [run] = await runHistories(env.client, workflowId);
+        types = eventTypes(run?.history.events ?? []);
+        return types.filter((type) => type === 'workflowTaskCompleted').length >= 2;
+      },
+      { description: `two workflow task heartbeats of ${workflowId}`, timeoutMs: 30_000, intervalMs: 100 },
+    );
+    for (const type of ['timerStarted', 'startChildWorkflowExecutionInitiated', 'markerRecorded'])
       assert.ok(!types.includes(type), `no ${type} while held: ${types.join(', ')}`);
   }
 
   /**
-   * Skips an hour of server time once the latest run is idle (its child done, no workflow task in
-   * flight), then waits in real time for the workflow to complete and returns its result and how long
-   * the skip took. The Java test server 1.38.0 skips time past a workflow task in flight (the task
-   * times out at once, and the run ends at its 10-year run timeout), so time is unlocked only while
-   * nothing is in flight, and only by the hour the timer needs: never by `result()`, which unlocks
-   * time until the end.
+   * Waits for the workflow's result with time skipping unlocked (the time-skipping client's `result()`),
+   * following a continue-as-new, and returns it with the real time it took. The server keeps its own
+   * lock while a workflow task or child start is in flight, so only idle time (the 1 h timer) is skipped.
    */
-  async function skipAnHourWhenIdle(workflowId: string): Promise<{ result: HeldRunResult; skipMs: number }> {
-    await pollUntil(
-      async () => {
-        const [run] = await runHistories(env.client, workflowId);
-        const types = eventTypes(run?.history.events ?? []);
-        return types.includes('childWorkflowExecutionCompleted') && types.at(-1) === 'workflowTaskCompleted';
-      },
-      { description: `${workflowId} to wait only for its timer`, timeoutMs: 60_000, intervalMs: 100 },
-    );
-    const skipStarted = Date.now();
-    await env.sleep(HOUR_MS);
-    const skipMs = Date.now() - skipStarted;
-    const handle = env.client.workflow.getHandle(workflowId);
-    await pollUntil(async () => (await handle.describe()).status.name === 'COMPLETED', {
-      description: `${workflowId} to complete`,
-      timeoutMs: 30_000,
-      intervalMs: 100,
-    });
-    return { result: (await handle.result()) as HeldRunResult, skipMs };
+  async function resultSkippingTime(workflowId: string): Promise<{ result: HeldRunResult; skipMs: number }> {
+    const started = Date.now();
+    const result = (await env.client.workflow.getHandle(workflowId).result()) as HeldRunResult;
+    return { result, skipMs: Date.now() - started };
   }
 
   it('stay: the held timer and child go out after the answer, in the order issued; the 1 h timer is skipped', async () => {
     const { key, workflowId } = await startHeld('ts');
     await assertNothingLeft(workflowId);
     routes.answer(key, BASELINE_OWNER);
-    const { result, skipMs } = await skipAnHourWhenIdle(workflowId);
+    const { result, skipMs } = await resultSkippingTime(workflowId);
 
     assert.equal(result.taskQueue, sharedQueue);
     assert.equal(result.childTaskQueue, sharedQueue);
@@ -308,7 +294,7 @@ describe('first-task check with time skipping: timers and children wait for the 
     const { key, workflowId } = await startHeld('tr');
     await assertNothingLeft(workflowId);
     routes.answer(key, { kind: 'sandbox', sandboxName: SANDBOX });
-    const { result, skipMs } = await skipAnHourWhenIdle(workflowId);
+    const { result, skipMs } = await resultSkippingTime(workflowId);
 
     assert.equal(result.taskQueue, sandboxQueue);
     assert.equal(result.childTaskQueue, sandboxQueue);
