@@ -36,6 +36,7 @@ interface Options {
   drain: number;
   rows: string;
   startEvents: number;
+  startRounds: number;
   startupRuns: number;
   crossWorkflows: number;
   write: boolean;
@@ -123,7 +124,11 @@ async function main(options: Options): Promise<void> {
       console.log(`kafka alone: ${JSON.stringify(results.kafka)}`);
     }
     if (wanted.has('starts')) {
-      results.startRate = await measureStartRate(env, { events: options.startEvents, clientConcurrency: 32 });
+      results.startRate = await measureStartRate(env, {
+        events: options.startEvents,
+        clientConcurrency: 32,
+        rounds: options.startRounds,
+      });
       console.log(`start rate: ${JSON.stringify(results.startRate)}`);
     }
     if (wanted.has('startup')) results.startup = await measureStartup(env, options.startupRuns);
@@ -184,6 +189,12 @@ runBench(
       'workflows each side starts in the start-rate comparison',
       (v) => Number(v),
       1000,
+    )
+    .option(
+      '--start-rounds <n>',
+      'rounds of the start-rate comparison (each side once a round; the ratio is their median)',
+      (v) => Number(v),
+      5,
     )
     .option('--startup-runs <n>', 'worker starts per variant in the start-up comparison', (v) => Number(v), 3)
     .option('--no-write', 'print only; leave BENCHMARKS.md and docs/bench.svg alone')

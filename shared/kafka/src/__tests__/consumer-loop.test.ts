@@ -25,6 +25,8 @@ function loop(
     onFatal: extra.onFatal ?? (() => assert.fail('not fatal')),
     onBackoff: (_, operation) => backoffs.push(operation),
     commitRetryMs: 5,
+    // Each commit at once: these tests look at what is committed, not when (see the spacing test).
+    commitIntervalMs: 0,
     random: () => 0.5,
   });
   return { source, consumer, backoffs };
@@ -49,6 +51,34 @@ describe('ConsumerLoop', () => {
     await settle();
     assert.equal(source.committedAt(0), '12');
     assert.equal(source.committedAt(1), '4');
+  });
+
+  it('spaces commits by commitIntervalMs: records done meanwhile go in the next commit, and stop commits the rest at once', async () => {
+    const source = new FakeSource();
+    const consumer = new ConsumerLoop({
+      source,
+      handle: async () => done,
+      backoff: { initialMs: 5, maxMs: 5 },
+      logger: silentLogger,
+      onFatal: () => assert.fail('not fatal'),
+      commitIntervalMs: 60_000,
+      maxInFlight: 10,
+    });
+    await consumer.start();
+    for (let offset = 0; offset < 5; offset++) await source.deliver(at(0, offset));
+    await settle();
+    // The first record's commit went at once; the next one waits out the interval.
+    await pollUntil(() => source.commits.length === 1, { description: 'the first commit', timeoutMs: 5_000 });
+    await settle();
+    assert.equal(source.commits.length, 1, 'one commit within the interval');
+    for (let offset = 5; offset < 50; offset++) await source.deliver(at(0, offset));
+    await settle();
+    assert.equal(source.commits.length, 1, 'still one commit for 50 records done');
+    const stopped = Date.now();
+    await consumer.stop();
+    assert.ok(Date.now() - stopped < 5_000, 'stop does not wait out the interval');
+    assert.equal(source.commits.length, 2, 'stop committed the rest in one request');
+    assert.equal(source.committedAt(0), '50');
   });
 
   it('pauses the partition rewound to a record that must wait, resumes it after the back-off, and commits nothing past it', async () => {

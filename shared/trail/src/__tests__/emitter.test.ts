@@ -61,11 +61,13 @@ const until = async (condition: () => boolean) => {
 };
 
 describe('TrailEmitter', () => {
-  it('sends records keyed by event id, else by workflow id, in one batch per tick', async () => {
+  it('sends records keyed by event id, else by workflow id, those emitted within the linger in one batch', async () => {
     const link = switchableTransport();
     link.up();
-    const emitter = new TrailEmitter({ transport: link.transport });
+    const emitter = new TrailEmitter({ transport: link.transport, lingerMs: 200 });
     assert.equal(emitter.emit(record('e-1')), true);
+    // A later tick, within the linger: the same send.
+    await new Promise((resolve) => setImmediate(resolve));
     assert.equal(emitter.emit(record(null, 'wf-direct')), true);
     await until(() => link.accepted.length === 2);
     assert.deepEqual(
@@ -115,6 +117,21 @@ describe('TrailEmitter', () => {
       },
     );
     await emitter.close();
+  });
+
+  it('close() sends what lingers at once', async () => {
+    const link = switchableTransport();
+    link.up();
+    const emitter = new TrailEmitter({ transport: link.transport, lingerMs: 60_000 });
+    emitter.emit(record('e-1'));
+    const started = Date.now();
+    await emitter.close();
+    assert.ok(Date.now() - started < 5_000, `close took ${Date.now() - started} ms`);
+    assert.deepEqual(
+      link.accepted.map((m) => m.key),
+      ['e-1'],
+    );
+    assert.equal(emitter.stats().sent, 1);
   });
 
   it('close() gives up after its timeout and counts what was left as dropped', async () => {
