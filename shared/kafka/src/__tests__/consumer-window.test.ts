@@ -48,6 +48,8 @@ function loopWith(
     logger: silentLogger,
     onFatal: () => assert.fail('not fatal'),
     commitRetryMs: 5,
+    // Each commit at once: these tests look at what is committed, not when.
+    commitIntervalMs: 0,
     maxInFlight,
     isBarrier: extra.isBarrier,
     random: () => 0.5,
