@@ -1,6 +1,7 @@
 import { instanceLabel, RouteserverClient } from '@sandbox-routing/core';
 import { DecideOnceConsumer, kafkajsClients, type TopicSpec } from '@sandbox-routing/kafka';
 import {
+  consumerReadinessChecks,
   createLogger,
   createRegistry,
   instanceIdentity,
@@ -14,9 +15,10 @@ import {
   startHealthServer,
   startReachabilityProbe,
   startRouteTable,
+  stopInOrder,
 } from '@sandbox-routing/service-kit';
 import { RoutingClientInterceptor, tracingClientInterceptors } from '@sandbox-routing/temporal';
-import { kafkaTrailTransport, TrailEmitter } from '@sandbox-routing/trail';
+import { serviceTrailEmitter } from '@sandbox-routing/trail';
 import { Client } from '@temporalio/client';
 import { type IngressConfig, ingressSchema, parseTopicConfig } from './config';
 import { ingressProcessing } from './handler';
@@ -145,18 +147,15 @@ export async function createIngress(
   const [brokers, temporalProbe] = probes;
 
   // What the ingress did with each event, for the console and load tests; never holds an event up.
-  const trail = config.trail.enabled
-    ? new TrailEmitter({
-        transport: kafkaTrailTransport({
-          brokers: config.kafka.brokers,
-          clientId: config.kafka.clientId,
-          security: kafkaSecurityOptions(config.kafka.security),
-          topic: config.trail.topic,
-        }),
-        capacity: config.trail.bufferSize,
-        logger: logger.child({ component: 'trail' }),
-      })
-    : undefined;
+  const trail = serviceTrailEmitter(
+    config.trail,
+    {
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.clientId,
+      security: kafkaSecurityOptions(config.kafka.security),
+    },
+    logger.child({ component: 'trail' }),
+  );
   if (trail) registerTrailMetrics(registry, trail);
   const routeserver = new RouteserverClient({
     url: config.routeserver.url,
@@ -201,11 +200,8 @@ export async function createIngress(
       name: 'route-tables-synced',
       ready: () => workerRoutes.synced && (ingressRoutes?.synced ?? true),
     },
-    { name: 'consumer-member', ready: () => consumer.state === 'member' },
-    { name: 'kafka-reachable', ready: () => brokers.reachable },
     { name: 'temporal-reachable', ready: () => temporalProbe.reachable },
-    { name: 'not-backing-off', ready: () => consumer.backingOff.size === 0 },
-    { name: 'not-stopping', ready: () => !stopping },
+    ...consumerReadinessChecks(consumer, brokers, () => stopping),
   ]);
   logger.info(
     {
@@ -218,26 +214,20 @@ export async function createIngress(
   );
 
   let closed: Promise<void> | undefined;
-  /** One step of the stop: what fails is logged and the stop goes on (everything done is committed). */
-  const closing = async (what: string, step: () => Promise<unknown> | undefined) => {
-    try {
-      await step();
-    } catch (error) {
-      logger.warn({ error: error instanceof Error ? error.message : String(error) }, `${what} failed`);
-    }
-  };
   const stop = () => {
     closed ??= (async () => {
       stopping = true;
       logger.info('ingress stopping');
-      await closing('consumer stop', () => consumer.stop());
-      for (const probe of probes) probe.stop();
-      // After the last decisions, bounded (Kafka may be away).
-      await closing('trail close', () => trail?.close(TRAIL_CLOSE_TIMEOUT_MS));
-      await closing('Kafka clients close', () => kafka.close());
-      await closing('route tables stop', () => Promise.all([ingressRoutes?.stop(), workerRoutes.stop()]));
-      await closing('Temporal connection close', () => connection.close());
-      await closing('health server close', () => health.close());
+      await stopInOrder(logger, [
+        ['consumer stop', () => consumer.stop()],
+        ['probes stop', () => probes.map((probe) => probe.stop())],
+        // After the last decisions, bounded (Kafka may be away).
+        ['trail close', () => trail?.close(TRAIL_CLOSE_TIMEOUT_MS)],
+        ['Kafka clients close', () => kafka.close()],
+        ['route tables stop', () => Promise.all([ingressRoutes?.stop(), workerRoutes.stop()])],
+        ['Temporal connection close', () => connection.close()],
+        ['health server close', () => health.close()],
+      ]);
       logger.info('ingress stopped');
     })();
     return closed;

@@ -1,6 +1,7 @@
 import { instanceLabel, RouteserverClient } from '@sandbox-routing/core';
 import { consumerMetrics, DecideOnceConsumer, kafkajsClients } from '@sandbox-routing/kafka';
 import {
+  consumerReadinessChecks,
   createLogger,
   createRegistry,
   instanceIdentity,
@@ -13,8 +14,9 @@ import {
   startHealthServer,
   startReachabilityProbe,
   startRouteTable,
+  stopInOrder,
 } from '@sandbox-routing/service-kit';
-import { kafkaTrailTransport, TrailEmitter } from '@sandbox-routing/trail';
+import { serviceTrailEmitter } from '@sandbox-routing/trail';
 import { type NotifierConfig, notifierSchema } from './config';
 import { type Notify, notifierProcessing } from './notify';
 
@@ -72,18 +74,11 @@ export async function createNotifier(
     timeoutMs: probeTimeoutMs,
     logger,
   });
-  const trail = config.trail.enabled
-    ? new TrailEmitter({
-        transport: kafkaTrailTransport({
-          brokers: config.kafka.brokers,
-          clientId: config.kafka.clientId,
-          security,
-          topic: config.trail.topic,
-        }),
-        capacity: config.trail.bufferSize,
-        logger: logger.child({ component: 'trail' }),
-      })
-    : undefined;
+  const trail = serviceTrailEmitter(
+    config.trail,
+    { brokers: config.kafka.brokers, clientId: config.kafka.clientId, security },
+    logger.child({ component: 'trail' }),
+  );
   if (trail) registerTrailMetrics(registry, trail);
   const routeserver = new RouteserverClient({
     url: config.routeserver.url,
@@ -131,10 +126,7 @@ export async function createNotifier(
   });
   const health = await startHealthServer(config.http, registry, [
     { name: 'route-table-synced', ready: () => routes?.synced ?? true },
-    { name: 'consumer-member', ready: () => consumer.state === 'member' },
-    { name: 'kafka-reachable', ready: () => brokers.reachable },
-    { name: 'not-backing-off', ready: () => consumer.backingOff.size === 0 },
-    { name: 'not-stopping', ready: () => !stopping },
+    ...consumerReadinessChecks(consumer, brokers, () => stopping),
   ]);
   logger.info(
     {
@@ -147,23 +139,18 @@ export async function createNotifier(
   );
 
   let closed: Promise<void> | undefined;
-  const closing = async (what: string, step: () => Promise<unknown> | undefined) => {
-    try {
-      await step();
-    } catch (error) {
-      logger.warn({ error: error instanceof Error ? error.message : String(error) }, `${what} failed`);
-    }
-  };
   const stop = () => {
     closed ??= (async () => {
       stopping = true;
       logger.info('notifier stopping');
-      await closing('consumer stop', () => consumer.stop());
-      brokers.stop();
-      await closing('trail close', () => trail?.close(TRAIL_CLOSE_TIMEOUT_MS));
-      await closing('Kafka clients close', () => kafka.close());
-      await closing('route table stop', () => routes?.stop());
-      await closing('health server close', () => health.close());
+      await stopInOrder(logger, [
+        ['consumer stop', () => consumer.stop()],
+        ['probe stop', () => brokers.stop()],
+        ['trail close', () => trail?.close(TRAIL_CLOSE_TIMEOUT_MS)],
+        ['Kafka clients close', () => kafka.close()],
+        ['route table stop', () => routes?.stop()],
+        ['health server close', () => health.close()],
+      ]);
       logger.info('notifier stopped');
     })();
     return closed;

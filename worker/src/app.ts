@@ -18,12 +18,7 @@ import {
   startReachabilityProbe,
 } from '@sandbox-routing/service-kit';
 import { routingWorkerOptions, type TracingTelemetry, tracingWorkerOptions } from '@sandbox-routing/temporal';
-import {
-  checkTrailKafkaAccess,
-  kafkaTrailTransport,
-  TrailEmitter,
-  trailWorkerOptions,
-} from '@sandbox-routing/trail';
+import { checkTrailKafkaAccess, serviceTrailEmitter, trailWorkerOptions } from '@sandbox-routing/trail';
 import { type NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createOrderActivities } from './activities';
 import { type WorkerConfig, workerApplication, workerSchema } from './config';
@@ -104,18 +99,15 @@ export async function createWorkerApp(
   const onDecision = decisionListener(logger, routingDecisionCounter(registry));
   const workerIdentity = `${instance}@${hostname()}:${process.pid}`;
   // Trail records (where each run and activity ran) for the console and load tests; never blocks work.
-  const trail = config.trail.enabled
-    ? new TrailEmitter({
-        transport: kafkaTrailTransport({
-          brokers: config.kafka.brokers,
-          clientId: config.kafka.clientId,
-          security: kafkaSecurityOptions(config.kafka.security),
-          topic: config.trail.topic,
-        }),
-        capacity: config.trail.bufferSize,
-        logger: logger.child({ component: 'trail' }),
-      })
-    : undefined;
+  const trail = serviceTrailEmitter(
+    config.trail,
+    {
+      brokers: config.kafka.brokers,
+      clientId: config.kafka.clientId,
+      security: kafkaSecurityOptions(config.kafka.security),
+    },
+    logger.child({ component: 'trail' }),
+  );
   if (trail) registerTrailMetrics(registry, trail);
 
   let connection: NativeConnection | undefined;

@@ -10,6 +10,12 @@ export * from './config';
 export { CLI_EXIT, type CliProgram, COMMAND_NAMES, optionParser, runCli } from './service/cli';
 export { type HealthServer, type ReadinessCheck, startHealthServer } from './service/health-server';
 export {
+  type ConsumerReadinessSource,
+  consumerReadinessChecks,
+  type StopStep,
+  stopInOrder,
+} from './service/lifecycle';
+export {
   createLogger,
   type Logger,
   type LoggerOptions,

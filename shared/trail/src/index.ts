@@ -25,6 +25,8 @@ export {
   checkTrailKafkaAccess,
   type KafkaTrailOptions,
   kafkaTrailTransport,
+  type ServiceTrailSettings,
+  serviceTrailEmitter,
   startOffsets,
   subscribeTrail,
   type TrailStart,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { checkKafkaAccess, consumerRestarts } from '@sandbox-routing/kafka';
 import type { Admin, Consumer, Producer } from 'kafkajs';
-import type { TrailLogger, TrailMessage, TrailTransport } from './emitter';
+import { TrailEmitter, type TrailLogger, type TrailMessage, type TrailTransport } from './emitter';
 import { parseTrailRecord } from './parse';
 import { type PartitionOffset, ReadPositions } from './positions';
 import type { TrailRecord } from './record';
@@ -237,4 +237,28 @@ export async function subscribeTrail(options: TrailSubscriptionOptions): Promise
       return consumer.disconnect();
     },
   };
+}
+
+/** A service's trail settings (service-kit's `TrailConfig`: `TRAIL_ENABLED`, the results topic, the buffer). */
+export interface ServiceTrailSettings {
+  enabled: boolean;
+  topic: string;
+  bufferSize: number;
+}
+
+/**
+ * The trail emitter of a service: to the results topic on the service's own brokers, with its buffer
+ * size and logger; undefined when the trail is off. (Its metrics: service-kit's `registerTrailMetrics`.)
+ */
+export function serviceTrailEmitter(
+  settings: ServiceTrailSettings,
+  kafka: Omit<KafkaTrailOptions, 'topic'>,
+  logger: TrailLogger,
+): TrailEmitter | undefined {
+  if (!settings.enabled) return undefined;
+  return new TrailEmitter({
+    transport: kafkaTrailTransport({ ...kafka, topic: settings.topic }),
+    capacity: settings.bufferSize,
+    logger,
+  });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TrailEmitter, type TrailMessage, type TrailTransport } from '../emitter';
+import { serviceTrailEmitter } from '../kafka';
 import type { ActivityRecord } from '../record';
 
 function record(eventId: string | null, workflowId = `evt-${eventId}`): ActivityRecord {
@@ -146,5 +147,22 @@ describe('TrailEmitter', () => {
     assert.equal(emitter.stats().buffered, 0);
     assert.equal(emitter.emit(record('e-3')), false, 'emit after close drops');
     assert.ok(link.closed());
+  });
+
+  it('serviceTrailEmitter: none when the trail is off, else an emitter holding up to the buffer size', async () => {
+    const kafka = { brokers: ['127.0.0.1:1'], clientId: 'trail-test' };
+    const logger = { warn: () => undefined, info: () => undefined };
+    assert.equal(
+      serviceTrailEmitter({ enabled: false, topic: 't', bufferSize: 2 }, kafka, logger),
+      undefined,
+    );
+    const emitter = serviceTrailEmitter({ enabled: true, topic: 't', bufferSize: 2 }, kafka, logger);
+    assert.ok(emitter instanceof TrailEmitter);
+    // Nothing answers on port 1: the records wait in the buffer, and the third one is dropped.
+    assert.deepEqual(
+      [emitter.emit(record('e-1')), emitter.emit(record('e-2')), emitter.emit(record('e-3'))],
+      [true, true, false],
+    );
+    await emitter.close(50);
   });
 });
