@@ -49,6 +49,8 @@ export interface DecideOnceConsumerOptions
   maxInFlight?: number;
   /** Partitions handled at once (kafkajs `partitionsConsumedConcurrently`). */
   partitionsConcurrently?: number;
+  /** Least time between two offset commits (default 100 ms; see `ConsumerLoopOptions`). */
+  commitIntervalMs?: number;
   /** The consumer cannot go on (a crash it will not restart from, a dead-letter topic refusing writes). */
   onFatal: (error: unknown) => void;
 }
@@ -124,6 +126,7 @@ export class DecideOnceConsumer {
         if (!this.stopping) options.onFatal(error);
       },
       maxInFlight: options.maxInFlight,
+      commitIntervalMs: options.commitIntervalMs,
       // A teardown's fence marker must come after every forward before it in its partition.
       isBarrier: isControlRecord,
       onBackoff: (partition, operation) => {
