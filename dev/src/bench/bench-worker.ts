@@ -8,15 +8,20 @@
  *
  *   node dev/dist/bench/bench-worker.js --mode skip-retry --queue Q --instance pr-1 --keys k1,k2
  *
+ * The baseline's process also serves the payments workload (`chargePayment` on the `payments` queue,
+ * which `processOrder` charges through), plainly: no sandbox forks payments in these rows, and its
+ * baseline serves every key.
+ *
  * Prints `ready` on stdout once polling; SIGTERM drains and exits.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BASELINE_LABEL } from '@sandbox-routing/core';
+import { SAMPLE_TASK_QUEUES } from '@sandbox-routing/sample';
 import { routingKeyFromTemporalHeaders } from '@sandbox-routing/temporal';
-import { createOrderActivities } from '@sandbox-routing/worker';
-import type { Context as ActivityContext } from '@temporalio/activity';
+import { createOrderActivities, type PaymentActivities } from '@sandbox-routing/worker';
+import { type Context as ActivityContext, activityInfo } from '@temporalio/activity';
 import {
   type ActivityExecuteInput,
   type ActivityInboundCallsInterceptor,
@@ -52,6 +57,23 @@ function skipActivities(policy: SkipRetryPolicy) {
   });
 }
 
+/** The payments baseline's charge, as the Python service answers it (no fee), without any routing. */
+const plainPayments: PaymentActivities = {
+  async chargePayment(request) {
+    return {
+      chargeId: `ch-${request.eventId}`,
+      chargedCents: request.amountCents,
+      feeCents: 0,
+      report: {
+        name: 'chargePayment',
+        instance: BASELINE_LABEL,
+        taskQueue: activityInfo().taskQueue,
+        routingKey: null,
+      },
+    };
+  },
+};
+
 async function main(flags: Flags): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const connection = await NativeConnection.connect({
@@ -86,9 +108,21 @@ async function main(flags: Flags): Promise<void> {
       }),
     };
   }
-  const worker = await Worker.create(options);
-  process.once('SIGTERM', () => worker.shutdown());
-  const running = worker.run();
+  const workers = [await Worker.create(options)];
+  if (flags.instance === BASELINE_LABEL) {
+    workers.push(
+      await Worker.create({
+        connection,
+        taskQueue: SAMPLE_TASK_QUEUES.payments,
+        identity: `payments@bench:${process.pid}`,
+        activities: plainPayments,
+      }),
+    );
+  }
+  process.once('SIGTERM', () => {
+    for (const worker of workers) worker.shutdown();
+  });
+  const running = Promise.all(workers.map((worker) => worker.run()));
   console.log('ready');
   try {
     await running;

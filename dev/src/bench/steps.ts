@@ -35,7 +35,7 @@ export interface StepResult {
   /** Per 1,000 events, from the workflows' histories (null where not measured). */
   workflowTaskFailures: number | null;
   extraWorkflowTaskAttempts: number | null;
-  /** Activity attempts per event (3 activities per workflow: 3.0 means no retry). */
+  /** Activity attempts per event (processOrder runs 4 activities, the charge on payments among them: 4.0 means no retry). */
   activityAttemptsPerEvent: number | null;
   /** Routeserver requests during the step: per 1,000 events and per minute. */
   routeserverPer1k: number | null;
