@@ -307,7 +307,7 @@ ${timeGoes(results)}
 
 ${
   s
-    ? `The same ${s.events} workflows (baseline events, a queue no worker polls), started against the same server in the same run: by the ingress from a backlog of events in its topic (3 partitions, \`INGRESS_PARTITIONS_CONCURRENTLY\` 3, \`INGRESS_MAX_IN_FLIGHT\` 32), **${s.ingress} starts/s**; by a plain Temporal client with ${s.clientConcurrency} starts in flight, **${s.plainClient} starts/s**. Ratio **${s.ratio}×** (median of ${s.rounds.length} rounds that alternate which side goes first, so that a busier moment of the shared machine does not decide it; each rate from the server's own start times). Rounds (ingress / client / ratio): ${s.rounds.map((r) => `${r.ingress} / ${r.plainClient} / ${r.ratio}`).join('; ')}.`
+    ? `The same ${s.events} workflows (baseline events, a queue no worker polls), started against the same server in the same run (first, before the other rows load the stack): by the ingress from a backlog of events in its topic (3 partitions, \`INGRESS_PARTITIONS_CONCURRENTLY\` 3, \`INGRESS_MAX_IN_FLIGHT\` 32), **${s.ingress} starts/s**; by a plain Temporal client with ${s.clientConcurrency} starts in flight, **${s.plainClient} starts/s**. Ratio **${s.ratio}×** (median of ${s.rounds.length} rounds that alternate which side goes first, so that a busier moment of the shared machine does not decide it; each rate from the server's own start times). Rounds (ingress / client / ratio): ${s.rounds.map((r) => `${r.ingress} / ${r.plainClient} / ${r.ratio}`).join('; ')}.`
     : 'Not measured in this run.'
 }
 
