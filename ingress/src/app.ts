@@ -117,10 +117,14 @@ export async function createIngress(
   });
   const starter = temporalStarter({ workflow: temporal.workflow, connection, callTimeoutMs });
 
-  const kafka = kafkajsClients({
+  // The brokers and credentials (the TLS files are read here, once), for the consumer and the trail.
+  const kafkaAccess = {
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId,
     security: kafkaSecurityOptions(config.kafka.security),
+  };
+  const kafka = kafkajsClients({
+    ...kafkaAccess,
     logger, // the bridge names the component (kafkajs.<namespace>)
     logLevel: config.telemetry.logLevel,
   });
@@ -147,15 +151,7 @@ export async function createIngress(
   const [brokers, temporalProbe] = probes;
 
   // What the ingress did with each event, for the console and load tests; never holds an event up.
-  const trail = serviceTrailEmitter(
-    config.trail,
-    {
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
-      security: kafkaSecurityOptions(config.kafka.security),
-    },
-    logger.child({ component: 'trail' }),
-  );
+  const trail = serviceTrailEmitter(config.trail, kafkaAccess, logger.child({ component: 'trail' }));
   if (trail) registerTrailMetrics(registry, trail);
   const routeserver = new RouteserverClient({
     url: config.routeserver.url,
@@ -220,7 +216,12 @@ export async function createIngress(
       logger.info('ingress stopping');
       await stopInOrder(logger, [
         ['consumer stop', () => consumer.stop()],
-        ['probes stop', () => probes.map((probe) => probe.stop())],
+        [
+          'probes stop',
+          () => {
+            for (const probe of probes) probe.stop();
+          },
+        ],
         // After the last decisions, bounded (Kafka may be away).
         ['trail close', () => trail?.close(TRAIL_CLOSE_TIMEOUT_MS)],
         ['Kafka clients close', () => kafka.close()],

@@ -99,15 +99,13 @@ export async function createWorkerApp(
   const onDecision = decisionListener(logger, routingDecisionCounter(registry));
   const workerIdentity = `${instance}@${hostname()}:${process.pid}`;
   // Trail records (where each run and activity ran) for the console and load tests; never blocks work.
-  const trail = serviceTrailEmitter(
-    config.trail,
-    {
-      brokers: config.kafka.brokers,
-      clientId: config.kafka.clientId,
-      security: kafkaSecurityOptions(config.kafka.security),
-    },
-    logger.child({ component: 'trail' }),
-  );
+  // The trail's brokers and credentials (the TLS files are read here, once).
+  const trailKafka = {
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    security: kafkaSecurityOptions(config.kafka.security),
+  };
+  const trail = serviceTrailEmitter(config.trail, trailKafka, logger.child({ component: 'trail' }));
   if (trail) registerTrailMetrics(registry, trail);
 
   let connection: NativeConnection | undefined;
@@ -136,13 +134,7 @@ export async function createWorkerApp(
     async start() {
       // The trail connects on its first send and retries for ever: refused credentials or TLS stop here.
       if (config.trail.enabled) {
-        const trailKafka = {
-          brokers: config.kafka.brokers,
-          clientId: config.kafka.clientId,
-          security: kafkaSecurityOptions(config.kafka.security),
-          topic: config.trail.topic,
-        };
-        if ((await checkTrailKafkaAccess(trailKafka)) === 'unreachable')
+        if ((await checkTrailKafkaAccess({ ...trailKafka, topic: config.trail.topic })) === 'unreachable')
           logger.warn('no Kafka broker answered yet; trail records wait in the buffer');
       }
       connection = await connectWorker(config.temporal);
