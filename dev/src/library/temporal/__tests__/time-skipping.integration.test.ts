@@ -161,7 +161,10 @@ function eventTypes(events: HistoryEvent[]): string[] {
   });
 }
 
-describe('first-task check with time skipping: timers and children wait for the answer', () => {
+// A run whose hour is not skipped fails here instead of waiting an hour.
+describe('first-task check with time skipping: timers and children wait for the answer', {
+  timeout: 5 * 60_000,
+}, () => {
   let server: RunningProcess;
   let env: TestWorkflowEnvironment;
   const routes = new GatedRoutes();
@@ -257,25 +260,23 @@ describe('first-task check with time skipping: timers and children wait for the 
   }
 
   /**
-   * Waits for the workflow's result with time skipping unlocked (the time-skipping client's `result()`),
-   * following a continue-as-new, and returns it with the real time it took. The server keeps its own
-   * lock while a workflow task or child start is in flight, so only idle time (the 1 h timer) is skipped.
+   * The workflow's result, with time skipping unlocked while waiting (the time-skipping client's
+   * `result()`), following a continue-as-new. The server keeps its own lock while a workflow task or
+   * child start is in flight, so only idle time (the 1 h timer) is skipped: without skipping, this
+   * would wait an hour and the suite's timeout fails it.
    */
-  async function resultSkippingTime(workflowId: string): Promise<{ result: HeldRunResult; skipMs: number }> {
-    const started = Date.now();
-    const result = (await env.client.workflow.getHandle(workflowId).result()) as HeldRunResult;
-    return { result, skipMs: Date.now() - started };
+  async function resultSkippingTime(workflowId: string): Promise<HeldRunResult> {
+    return (await env.client.workflow.getHandle(workflowId).result()) as HeldRunResult;
   }
 
   it('stay: the held timer and child go out after the answer, in the order issued; the 1 h timer is skipped', async () => {
     const { key, workflowId } = await startHeld('ts');
     await assertNothingLeft(workflowId);
     routes.answer(key, BASELINE_OWNER);
-    const { result, skipMs } = await resultSkippingTime(workflowId);
+    const result = await resultSkippingTime(workflowId);
 
     assert.equal(result.taskQueue, sharedQueue);
     assert.equal(result.childTaskQueue, sharedQueue);
-    assert.ok(skipMs < 10_000, `the hour was skipped in ${skipMs} ms`);
     assert.ok(result.timerFiredAtMs - result.startedAtMs >= HOUR_MS);
     const [run] = await runHistories(env.client, workflowId);
     const types = eventTypes(run?.history.events ?? []);
@@ -294,11 +295,10 @@ describe('first-task check with time skipping: timers and children wait for the 
     const { key, workflowId } = await startHeld('tr');
     await assertNothingLeft(workflowId);
     routes.answer(key, { kind: 'sandbox', sandboxName: SANDBOX });
-    const { result, skipMs } = await resultSkippingTime(workflowId);
+    const result = await resultSkippingTime(workflowId);
 
     assert.equal(result.taskQueue, sandboxQueue);
     assert.equal(result.childTaskQueue, sandboxQueue);
-    assert.ok(skipMs < 10_000, `the owner's hour was skipped in ${skipMs} ms`);
     assert.ok(
       result.timerFiredAtMs - result.startedAtMs >= HOUR_MS,
       `the owner's timer ran its hour: ${result.timerFiredAtMs - result.startedAtMs} ms`,
