@@ -55,8 +55,9 @@ export function temporalAccessProblem(error: unknown, overTls = true): string | 
     return `Temporal refused the TLS connection (check ${TLS_SETTINGS}, and TEMPORAL_TLS for a TLS endpoint): ${message}`;
   // A TLS server that refuses the client certificate may just end the connection after the handshake,
   // which the core reports as a reset, a broken pipe (its first request written into the closed
-  // socket) or a closed connection: the secured-paths test and CI saw all three.
-  if (overTls && /ConnectionReset|BrokenPipe|"connection closed"/.test(message))
+  // socket), a closed connection or one that closed before it was ready (hyper cancelled the request;
+  // also how a refused client without a certificate may look): the secured-paths test and CI saw each.
+  if (overTls && /ConnectionReset|BrokenPipe|"connection closed"|"connection was not ready"/.test(message))
     return `Temporal closed the TLS connection at once: it most likely refused the client certificate (check ${TLS_SETTINGS}): ${message}`;
   return undefined;
 }
