@@ -226,6 +226,8 @@ export async function createIngress(
         ['trail close', () => trail?.close(TRAIL_CLOSE_TIMEOUT_MS)],
         ['Kafka clients close', () => kafka.close()],
         ['route tables stop', () => Promise.all([ingressRoutes?.stop(), workerRoutes.stop()])],
+        // Starts given up on end by their deadline; their retries must not meet a closed channel.
+        ['Temporal starts end', () => starter.settled(callTimeoutMs)],
         ['Temporal connection close', () => connection.close()],
         ['health server close', () => health.close()],
       ]);

@@ -38,6 +38,16 @@ class AbortRace {
   }
 }
 
+/** The ingress's starter, and what its stop waits for before closing the connection. */
+export interface TemporalStarter extends WorkflowStarter {
+  /**
+   * Resolves once every start given up on (at shutdown) has ended, at most after `timeoutMs`. Each
+   * ends by its deadline; closing the connection before that crashed the process when the client's
+   * retry of one fired on the closed channel ("Channel has been shut down", thrown in a timer).
+   */
+  settled(timeoutMs: number): Promise<void>;
+}
+
 export interface TemporalStarterOptions {
   /** The client's workflow API (with door routing in its interceptors). */
   workflow: Pick<Client['workflow'], 'start'>;
@@ -52,14 +62,31 @@ export interface TemporalStarterOptions {
  * (the call itself runs on to its deadline; nothing waits for it). Not `connection.withAbortSignal`:
  * the client adds a listener per call to that signal and never removes it.
  */
-export function temporalStarter(options: TemporalStarterOptions): WorkflowStarter {
+export function temporalStarter(options: TemporalStarterOptions): TemporalStarter {
   const race = new AbortRace();
+  const calls = new Set<Promise<unknown>>();
   return {
     async start(workflowType: string, startOptions: WorkflowStartOptions, signal: AbortSignal) {
       const call = options.connection.withDeadline(Date.now() + options.callTimeoutMs, () =>
         options.workflow.start(workflowType, startOptions),
       );
+      const settled = call.then(
+        () => undefined,
+        () => undefined,
+      );
+      calls.add(settled);
+      void settled.finally(() => calls.delete(settled));
       return (await race.run(call, signal)).firstExecutionRunId;
+    },
+    async settled(timeoutMs: number) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(calls),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

@@ -175,3 +175,43 @@ describe('the ingress starter: abort listeners stay bounded', () => {
     }
   });
 });
+
+describe('the ingress starter at shutdown', () => {
+  it('settled() waits for the starts given up on until they end, and no longer than its bound', async () => {
+    let answer!: () => void;
+    const pending = new Promise<{ firstExecutionRunId: string }>((resolve) => {
+      answer = () => resolve({ firstExecutionRunId: 'run' });
+    });
+    const starter = temporalStarter({
+      workflow: { start: () => pending } as never,
+      connection: { withDeadline: <R>(_deadline: number | Date, fn: () => Promise<R>) => fn() } as never,
+      callTimeoutMs: 5000,
+    });
+    const abort = new AbortController();
+    const start = starter.start('processOrder', { workflowId: 's-1', taskQueue: 'q' }, abort.signal);
+    abort.abort(new Error('stopping'));
+    await assert.rejects(start, /stopping/);
+
+    let settled = false;
+    const waiting = starter.settled(60_000).then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the call given up on has not ended yet');
+    answer();
+    await waiting;
+    assert.equal(settled, true);
+
+    // A call that never ends holds the stop only up to the bound.
+    const never = temporalStarter({
+      workflow: { start: () => new Promise(() => undefined) } as never,
+      connection: { withDeadline: <R>(_deadline: number | Date, fn: () => Promise<R>) => fn() } as never,
+      callTimeoutMs: 5000,
+    });
+    const stuck = new AbortController();
+    const given = never.start('processOrder', { workflowId: 's-2', taskQueue: 'q' }, stuck.signal);
+    stuck.abort(new Error('stopping'));
+    await assert.rejects(given, /stopping/);
+    await never.settled(20);
+  });
+});
